@@ -1,0 +1,43 @@
+"""Named domain errors: each says why a command was refused."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A command the domain refuses. ``code`` is stable for machines, the text for people."""
+
+    code = "domain_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class WrongStage(DomainError):
+    code = "wrong_stage"
+
+
+class WrongRole(DomainError):
+    code = "wrong_role"
+
+
+class NotYourCase(DomainError):
+    """The actor has the right role but acts for another org unit (department, grid)."""
+
+    code = "not_your_case"
+
+
+class InvalidCommand(DomainError):
+    """A missing or malformed field."""
+
+    code = "invalid_command"
+
+
+class DeadlineNotReached(DomainError):
+    code = "deadline_not_reached"
+
+
+ERRORS_BY_CODE: dict[str, type[DomainError]] = {
+    cls.code: cls
+    for cls in (DomainError, WrongStage, WrongRole, NotYourCase, InvalidCommand, DeadlineNotReached)
+}

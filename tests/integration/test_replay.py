@@ -1,0 +1,76 @@
+"""Replay of recorded CaseWorkflow histories: a workflow change that would break cases in
+flight fails here. Record new histories (after a deliberate, patched change) with
+GRIDCASE_RECORD_HISTORIES=1; they are added next to the old ones, never replacing them."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client, WorkflowHistory
+from temporalio.worker import Replayer
+
+from domain import commands as c
+from store.event_store import EventStore
+from tests.conftest import new_case_id
+from tests.factories import LEADER, WORKER, main_line, report
+from tests.integration.helpers import eventually
+from workers.run import sandbox_runner
+from workflows import client as cases
+from workflows.case import CaseWorkflow
+
+HISTORIES = Path(__file__).parent.parent / "histories"
+RECORD = os.environ.get("GRIDCASE_RECORD_HISTORIES") == "1"
+
+
+def committed_histories() -> list[Path]:
+    return sorted(HISTORIES.glob("*.json"))
+
+
+async def test_committed_histories_replay() -> None:
+    files = committed_histories()
+    assert files, f"no recorded histories in {HISTORIES}"
+    replayer = Replayer(workflows=[CaseWorkflow], workflow_runner=sandbox_runner())
+    for path in files:
+        history = WorkflowHistory.from_json(path.stem, path.read_text())
+        await replayer.replay_workflow(history)
+
+
+@pytest.mark.skipif(not RECORD, reason="set GRIDCASE_RECORD_HISTORIES=1 to record histories")
+@pytest.mark.usefixtures("workers")
+async def test_record_histories(client: Client, store: EventStore) -> None:
+    tag = os.environ.get("GRIDCASE_HISTORY_TAG", "v1")
+    scenarios: dict[str, list[c.Command]] = {
+        "main-line": main_line(),
+        "rework": [
+            *main_line()[:4],
+            c.RecordClosureCheck(actor=WORKER, passed=False, note="still dirty"),
+            *main_line()[3:],
+        ],
+        "reject": [c.RejectCase(actor=LEADER, reason="not a public space")],
+    }
+    for name, steps in scenarios.items():
+        case_id = new_case_id(name)
+        await cases.report_case(client, case_id, report(), datetime.now(UTC))
+        for command in steps:
+            await cases.act(client, case_id, command)
+        await save(client, case_id, f"{tag}-{name}")
+    # Overdue, then acted on and closed.
+    case_id = new_case_id("overdue")
+    await cases.report_case(
+        client, case_id, report(stage_limits={"verify": 1.0}), datetime.now(UTC)
+    )
+    await eventually(lambda: store.case(case_id)["stage_overdue"])
+    for command in main_line():
+        await cases.act(client, case_id, command)
+    await save(client, case_id, f"{tag}-overdue")
+
+
+async def save(client: Client, case_id: str, name: str) -> None:
+    handle = client.get_workflow_handle(cases.workflow_id(case_id))
+    await handle.result()
+    history = await handle.fetch_history()
+    HISTORIES.mkdir(exist_ok=True)
+    (HISTORIES / f"{name}.json").write_text(history.to_json())

@@ -1,0 +1,99 @@
+"""Worker processes, one per task queue: `gridcase worker cases|supervision|disposal`."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import structlog
+from temporalio import workflow
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.disposal import DisposalActivities
+from activities.supervision import SupervisionActivities
+from activities.types import TaskQueues
+from gridcase.config import Settings
+from store.db import make_engine
+from store.event_store import EventStore
+from workflows.case import CaseWorkflow
+
+log = structlog.get_logger(__name__)
+
+KINDS = ("cases", "supervision", "disposal")
+GRACEFUL_SHUTDOWN = timedelta(seconds=20)
+ACTIVITY_THREADS = 16
+
+
+def sandbox_runner() -> SandboxedWorkflowRunner:
+    # A module the workflow imports without imports_passed_through() is an error at start,
+    # not a slow re-import on every workflow task.
+    restrictions = SandboxRestrictions.default.with_import_notification_policy(
+        workflow.SandboxImportNotificationPolicy.RAISE_ON_UNINTENTIONAL_PASSTHROUGH
+    )
+    return SandboxedWorkflowRunner(restrictions=restrictions)
+
+
+def build_worker(
+    kind: str,
+    client: Client,
+    store: EventStore | None = None,
+    executor: ThreadPoolExecutor | None = None,
+) -> Worker:
+    """The worker for one task queue. Activity workers need an event store."""
+    if kind == "cases":
+        return Worker(
+            client,
+            task_queue=TaskQueues.CASES,
+            workflows=[CaseWorkflow],
+            workflow_runner=sandbox_runner(),
+            graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        )
+    if store is None:
+        raise ValueError(f"the {kind} worker needs an event store")
+    executor = executor or ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix=kind)
+    if kind == "supervision":
+        activities = SupervisionActivities(store).all()
+    elif kind == "disposal":
+        activities = DisposalActivities(store).all()
+    else:
+        raise ValueError(f"unknown worker kind {kind!r}; choose one of {', '.join(KINDS)}")
+    return Worker(
+        client,
+        task_queue=TaskQueues.BY_NAME[kind],
+        activities=activities,
+        activity_executor=executor,
+        max_concurrent_activities=ACTIVITY_THREADS,
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+    )
+
+
+async def connect(settings: Settings) -> Client:
+    return await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
+
+
+async def serve(kind: str, settings: Settings) -> None:
+    """Run one worker until SIGINT/SIGTERM, then let running tasks finish (graceful)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown worker kind {kind!r}; choose one of {', '.join(KINDS)}")
+    client = await connect(settings)
+    engine = None
+    store = None
+    if kind != "cases":
+        engine = make_engine(settings.db_url, pool_size=ACTIVITY_THREADS)
+        store = EventStore(engine)
+    worker = build_worker(kind, client, store)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker_started", kind=kind, task_queue=worker.task_queue)
+    async with worker:
+        await stop.wait()
+        log.info("worker_stopping", kind=kind)
+    if engine is not None:
+        engine.dispose()
+    log.info("worker_stopped", kind=kind)

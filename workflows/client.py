@@ -1,0 +1,157 @@
+"""Client side of CaseWorkflow: start a case from a report, act on it, read it.
+
+Used by the CLI and the API. Refusals come back as the domain's own errors, so callers
+handle ``WrongStage`` or ``WrongRole`` without knowing about Temporal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.types import TaskQueues
+from domain import commands as c
+from domain.case import decide, initial_state
+from domain.errors import DomainError, InvalidCommand, WrongStage
+from workflows import search_attributes as sa
+from workflows.case import CaseWorkflow
+from workflows.types import ActionResult, CaseInput, CaseView
+
+CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+RPC_TIMEOUT = timedelta(seconds=30)
+
+UPDATE_FOR: dict[type[c.Command], str] = {
+    c.FileCase: "file",
+    c.RejectCase: "reject",
+    c.DispatchCase: "dispatch",
+    c.SignFor: "sign_for",
+    c.SubmitFeedback: "feedback",
+    c.RecordClosureCheck: "check",
+    c.CloseCase: "close",
+}
+
+_DOMAIN_ERRORS: dict[str, type[DomainError]] = {
+    cls.__name__: cls for cls in (DomainError, *DomainError.__subclasses__())
+}
+
+
+class CaseNotFound(LookupError):
+    def __init__(self, case_id: str) -> None:
+        super().__init__(f"no case {case_id!r}")
+        self.case_id = case_id
+
+
+class DuplicateReport(Exception):
+    """The report id is taken by a different report."""
+
+
+@dataclass
+class ReportReceipt:
+    case_id: str
+    workflow_id: str
+    run_id: str | None
+    created: bool  # False when the same report was already filed (an idempotent repeat)
+
+
+def workflow_id(case_id: str) -> str:
+    return f"case-{case_id}"
+
+
+def check_case_id(case_id: str) -> str:
+    if not CASE_ID.match(case_id or ""):
+        raise InvalidCommand(
+            f"report id {case_id!r} must be 1-64 letters, digits, '.', '_', ':' or '-', "
+            "starting with a letter or digit"
+        )
+    return case_id
+
+
+def domain_error(err: ApplicationError) -> DomainError:
+    return _DOMAIN_ERRORS.get(err.type or "", DomainError)(err.message)
+
+
+async def report_case(
+    client: Client, case_id: str, report: c.ReportCase, now: datetime
+) -> ReportReceipt:
+    """Start the case for ``report``; the same report sent twice is one case."""
+    check_case_id(case_id)
+    decide(initial_state(case_id), report, now)  # refuse a bad report before any workflow
+    wid = workflow_id(case_id)
+    created = True
+    try:
+        handle: WorkflowHandle[CaseWorkflow, object] = await client.start_workflow(
+            CaseWorkflow.run,
+            CaseInput(case_id=case_id, report=report),
+            id=wid,
+            task_queue=TaskQueues.CASES,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes(sa.initial_pairs(report.category, report.grid)),
+            static_summary=f"{report.category} in grid {report.grid}",
+            rpc_timeout=RPC_TIMEOUT,
+        )
+    except WorkflowAlreadyStartedError:
+        created = False
+        handle = client.get_workflow_handle_for(CaseWorkflow.run, wid)
+    existing = await handle.query(CaseWorkflow.report, rpc_timeout=RPC_TIMEOUT)
+    if existing != report:
+        raise DuplicateReport(
+            f"report id {case_id!r} is already used by another report "
+            f"({existing.category} in grid {existing.grid} by {existing.actor.id})"
+        )
+    return ReportReceipt(case_id=case_id, workflow_id=wid, run_id=handle.run_id, created=created)
+
+
+async def act(client: Client, case_id: str, command: c.Command) -> ActionResult:
+    """Perform one human step on a case; a refusal raises the domain's error."""
+    update = UPDATE_FOR.get(type(command))
+    if update is None:
+        raise InvalidCommand(f"{type(command).__name__} is not a human step")
+    handle = client.get_workflow_handle(workflow_id(case_id))
+    try:
+        result: ActionResult = await handle.execute_update(
+            update, command, result_type=ActionResult, rpc_timeout=RPC_TIMEOUT
+        )
+    except WorkflowUpdateFailedError as exc:
+        if isinstance(exc.cause, ApplicationError):
+            raise domain_error(exc.cause) from None
+        raise
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            raise await _not_running(client, case_id) from None
+        raise
+    return result
+
+
+async def view(client: Client, case_id: str) -> CaseView:
+    handle = client.get_workflow_handle(workflow_id(case_id))
+    try:
+        return await handle.query(CaseWorkflow.view, rpc_timeout=RPC_TIMEOUT)
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            raise CaseNotFound(case_id) from None
+        raise
+
+
+async def _not_running(client: Client, case_id: str) -> Exception:
+    try:
+        desc = await client.get_workflow_handle(workflow_id(case_id)).describe()
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            return CaseNotFound(case_id)
+        raise
+    if desc.status is WorkflowExecutionStatus.COMPLETED:
+        return WrongStage(f"case {case_id} is finished (closed or rejected); nothing more to do")
+    status = desc.status.name.lower() if desc.status else "unknown"
+    return WrongStage(f"case {case_id} is not running (workflow {status})")

@@ -1,0 +1,50 @@
+"""Workflow inputs and results (their own module: the SDK decodes datetimes in dataclasses
+defined inside a workflow module wrongly, see TEMPORAL.md)."""
+
+# No "from __future__ import annotations" here: these dataclasses cross the Temporal
+# boundary, and the SDK resolves string annotations against sys.modules, which differs
+# inside the workflow sandbox.
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain.commands import ReportCase
+
+
+@dataclass
+class CaseInput:
+    case_id: str
+    report: ReportCase
+
+
+@dataclass
+class CaseView:
+    """What the workflow knows of its case right now (no personal data)."""
+
+    case_id: str
+    version: int
+    status: str
+    stage: str
+    category: str
+    grid: str
+    department: str
+    stage_due_at: datetime | None
+    stage_overdue: bool
+    rework_count: int
+
+
+@dataclass
+class ActionResult:
+    case_id: str
+    version: int
+    status: str
+    stage: str
+    stage_due_at: datetime | None
+    events: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CaseResult:
+    case_id: str
+    status: str
+    version: int
