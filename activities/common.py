@@ -8,6 +8,7 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.notices import notices_for
 from activities.types import AppendInput, AppendResult
 from store.errors import ConcurrencyConflict, StoreError
 from store.event_store import EventStore, Notice
@@ -16,9 +17,14 @@ log = structlog.get_logger(__name__)
 
 
 def append_events(
-    store: EventStore, inp: AppendInput, notices: Sequence[Notice] = ()
+    store: EventStore, inp: AppendInput, notices: Sequence[Notice] | None = None
 ) -> AppendResult:
-    """Append idempotently; store refusals are business failures (not retried)."""
+    """Append idempotently, with the notices the events call for (same transaction).
+
+    Store refusals are business failures (not retried); anything else is retried.
+    """
+    if notices is None:
+        notices = notices_for(inp.case_id, inp.events)
     info = activity.info()
     structlog.contextvars.bind_contextvars(
         case_id=inp.case_id, activity=info.activity_type, attempt=info.attempt

@@ -1,8 +1,12 @@
-"""Disposal activities (处置): assignment to a department, sign-for and handling results.
-They run on the disposal task queue, apart from supervision (监督与处置相分离).
+"""Disposal activities (处置): assignment to a department, its inbox actions (sign for,
+feedback, requests, replies) and the center's answers to its requests. They run on the
+disposal task queue, apart from supervision (监督与处置相分离).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from temporalio import activity
 
@@ -17,7 +21,7 @@ class DisposalActivities:
 
     @activity.defn(name="assign_to_department")
     def assign_to_department(self, inp: AppendInput) -> AppendResult:
-        """派遣: the department's task appears in its inbox (the case projection)."""
+        """派遣: the task appears in the department's inbox, with a notice to it."""
         return append_events(self.store, inp)
 
     @activity.defn(name="record_sign_for")
@@ -30,5 +34,21 @@ class DisposalActivities:
         """处理反馈."""
         return append_events(self.store, inp)
 
-    def all(self) -> list[object]:
-        return [self.assign_to_department, self.record_sign_for, self.record_feedback]
+    @activity.defn(name="record_department_request")
+    def record_department_request(self, inp: AppendInput) -> AppendResult:
+        """延期/回退/挂账 requests and replies to 督办."""
+        return append_events(self.store, inp)
+
+    @activity.defn(name="record_approval")
+    def record_approval(self, inp: AppendInput) -> AppendResult:
+        """The center's answer to a request, and the end of a suspension."""
+        return append_events(self.store, inp)
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [
+            self.assign_to_department,
+            self.record_sign_for,
+            self.record_feedback,
+            self.record_department_request,
+            self.record_approval,
+        ]

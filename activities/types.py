@@ -39,3 +39,8 @@ class AppendInput:
 class AppendResult:
     version: int
     appended: int
+
+
+@dataclass
+class MergeTargetInput:
+    into: str

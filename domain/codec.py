@@ -16,13 +16,24 @@ from typing import Any, TypeVar
 
 from domain.events import Event, event_class, payload_fields
 from domain.roles import Actor
+from domain.rules import rules_from_seconds
 
 T = TypeVar("T")
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
+
+def _case_reported_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 1 had per-stage plain seconds; schema 2 records the case's full rules."""
+    upgraded = {k: v for k, v in data.items() if k != "stage_limits"}
+    upgraded["rules"] = encode(rules_from_seconds(data.get("stage_limits") or {}))
+    return upgraded
+
+
 # (event type, schema version it reads) -> function returning the data at version + 1.
-UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    ("CaseReported", 1): _case_reported_1_to_2,
+}
 
 
 def encode(value: Any) -> Any:

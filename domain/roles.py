@@ -11,6 +11,7 @@ class Role(StrEnum):
     DISPATCHER = "dispatcher"  # 派遣员: dispatches to departments, approves requests
     HANDLER = "handler"  # 处置人员: department staff; signs for, handles, feeds back
     SUPERVISOR = "supervisor"  # 督查: watches overdue cases, urges, supervises
+    LEADER = "leader"  # 指挥长/领导: approves long suspensions, issues formal supervision
     SYSTEM = "system"  # the engine itself: deadlines and escalation
 
     @property
@@ -25,6 +26,7 @@ ROLE_LABELS_ZH: dict[Role, str] = {
     Role.DISPATCHER: "派遣员",
     Role.HANDLER: "处置人员",
     Role.SUPERVISOR: "督查员",
+    Role.LEADER: "指挥长",
     Role.SYSTEM: "系统",
 }
 

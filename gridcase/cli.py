@@ -5,25 +5,31 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
-from temporalio.client import Client
-from temporalio.service import RPCError
 
-from domain import commands as c
 from domain.errors import DomainError
 from domain.events import Location
-from domain.roles import Actor
-from gridcase.config import ConfigError, Settings
+from gridcase.cli_case import case_app
+from gridcase.cli_common import (
+    AsOption,
+    actor,
+    console,
+    err_console,
+    fail,
+    intake,
+    run,
+    settings,
+    store,
+)
+from gridcase.cli_kpi import kpi_app
+from gridcase.cli_notify import notifications_app, webhooks_app
+from gridcase.cli_reference import reference_app
 from gridcase.logs import configure_logging
 from gridcase.render import print_case, print_overdue
-from store.db import make_engine, migrate
-from store.errors import CaseNotFound as StoreCaseNotFound
-from store.event_store import EventStore
+from store.db import migrate
 from workflows import client as cases
 
 T = TypeVar("T")
@@ -36,75 +42,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
-case_app = typer.Typer(
-    help="Act on one case (each step is checked by role and stage).",
-    no_args_is_help=True,
-    rich_markup_mode="markdown",
-)
 app.add_typer(case_app, name="case")
-
-# Wide enough for a timeline when the output is a pipe or a file; no wrapping of paths.
-console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, soft_wrap=True)
-
-AsOption = Annotated[
-    str,
-    typer.Option(
-        "--as",
-        help="Who acts, as role:id\\[@unit], e.g. shift_leader:lead-01 or handler:h-07@sanitation. "
-        "Roles: grid_worker, acceptor, shift_leader, dispatcher, handler, supervisor.",
-    ),
-]
-
-
-def settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except ConfigError as exc:
-        fail(str(exc))
-        raise
-
-
-def fail(message: str, code: int = 2) -> None:
-    err_console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code)
-
-
-def actor(text: str) -> Actor:
-    try:
-        return Actor.parse(text)
-    except ValueError as exc:
-        fail(str(exc))
-        raise
-
-
-async def connect(s: Settings) -> Client:
-    try:
-        return await Client.connect(s.temporal_target, namespace=s.temporal_namespace)
-    except RuntimeError as exc:
-        fail(f"cannot reach Temporal at {s.temporal_target} ({exc}); is `gridcase up` running?")
-        raise
-
-
-def run(work: Callable[[Client], Awaitable[T]]) -> T:
-    """Connect to Temporal, run ``work``, and turn refusals into clear one-line errors."""
-
-    async def main() -> T:
-        return await work(await connect(settings()))
-
-    try:
-        return asyncio.run(main())
-    except DomainError as exc:
-        fail(f"refused ({exc.code}): {exc.message}")
-    except (cases.CaseNotFound, cases.DuplicateReport) as exc:
-        fail(str(exc))
-    except RPCError as exc:
-        fail(f"Temporal refused the call: {exc.message}")
-    raise AssertionError("unreachable")
-
-
-def store() -> EventStore:
-    return EventStore(make_engine(settings().db_url, pool_size=2))
+app.add_typer(reference_app, name="reference")
+app.add_typer(kpi_app, name="kpi")
+app.add_typer(notifications_app, name="notifications")
+app.add_typer(webhooks_app, name="webhooks")
 
 
 @app.callback()
@@ -156,15 +98,23 @@ def report(
     report_id: Annotated[
         str, typer.Option("--id", help="Client report id; the same id twice is one case")
     ],
-    category: Annotated[str, typer.Option(help="Category code, e.g. E0101")],
-    grid: Annotated[str, typer.Option(help="15-digit unit grid code")],
+    category: Annotated[str, typer.Option(help="Category code, e.g. E0101 (see `reference show`)")],
     description: Annotated[str, typer.Option(help="What is wrong, where")],
     as_: AsOption,
+    grid: Annotated[
+        str, typer.Option(help="15-digit unit grid code; located from --lon/--lat when omitted")
+    ] = "",
     lon: Annotated[float | None, typer.Option(help="WGS84 longitude")] = None,
     lat: Annotated[float | None, typer.Option(help="WGS84 latitude")] = None,
     address: Annotated[str, typer.Option(help="Address text")] = "",
     photo: Annotated[list[str] | None, typer.Option(help="Photo reference (repeatable)")] = None,
-    source: Annotated[str, typer.Option(help="Intake channel")] = "grid_worker",
+    source: Annotated[str, typer.Option(help="Intake channel: grid_worker, hotline_12345 …")] = (
+        "grid_worker"
+    ),
+    self_handled: Annotated[
+        str | None,
+        typer.Option("--self-handled", help="Fixed on the spot (自行处置): what was done"),
+    ] = None,
 ) -> None:
     """上报: file a report; it becomes a case waiting to be filed (立案)."""
     location = None
@@ -172,100 +122,26 @@ def report(
         if lon is None or lat is None:
             fail("give both --lon and --lat, or neither")
         location = Location(lon=lon, lat=lat, address=address)  # type: ignore[arg-type]
-    command = c.ReportCase(
-        actor=actor(as_),
-        category=category,
-        grid=grid,
-        description=description,
-        location=location,
-        photos=tuple(photo or ()),
-        source=source,
-    )
+    try:
+        command = intake().report(
+            actor=actor(as_),
+            category=category,
+            description=description,
+            grid=grid,
+            location=location,
+            photos=photo or (),
+            source=source,
+            self_handled=self_handled is not None,
+            self_handling_result=self_handled or "",
+        )
+    except DomainError as exc:
+        fail(f"refused ({exc.code}): {exc.message}")
+        raise
     receipt = run(lambda cl: cases.report_case(cl, report_id, command, datetime.now(UTC)))
     verb = "reported" if receipt.created else "already reported (same report, same case)"
-    console.print(f"case {receipt.case_id} {verb}; workflow {receipt.workflow_id}")
-
-
-def _act(case_id: str, command: c.Command) -> None:
-    result = run(lambda cl: cases.act(cl, case_id, command))
-    due = f", due {result.stage_due_at.astimezone():%Y-%m-%d %H:%M}" if result.stage_due_at else ""
     console.print(
-        f"case {case_id}: {', '.join(result.events)} -> stage {result.stage} "
-        f"(v{result.version}{due})"
+        f"case {receipt.case_id} {verb} in grid {command.grid}; workflow {receipt.workflow_id}"
     )
-
-
-CaseId = Annotated[str, typer.Argument(help="Case id (the report id)")]
-
-
-@case_app.command("file")
-def file_(case_id: CaseId, as_: AsOption, note: str = "") -> None:
-    """立案: file the case (acceptor or shift leader)."""
-    _act(case_id, c.FileCase(actor=actor(as_), note=note))
-
-
-@case_app.command()
-def reject(case_id: CaseId, as_: AsOption, reason: Annotated[str, typer.Option()]) -> None:
-    """不予立案: reject the report with a reason (acceptor or shift leader)."""
-    _act(case_id, c.RejectCase(actor=actor(as_), reason=reason))
-
-
-@case_app.command()
-def dispatch(
-    case_id: CaseId, as_: AsOption, department: Annotated[str, typer.Option()], note: str = ""
-) -> None:
-    """派遣: send the case to a department (dispatcher)."""
-    _act(case_id, c.DispatchCase(actor=actor(as_), department=department, note=note))
-
-
-@case_app.command("sign-for")
-def sign_for(case_id: CaseId, as_: AsOption) -> None:
-    """签收: the department acknowledges the task (its handler)."""
-    _act(case_id, c.SignFor(actor=actor(as_)))
-
-
-@case_app.command()
-def feedback(
-    case_id: CaseId,
-    as_: AsOption,
-    result: Annotated[str, typer.Option(help="What was done")],
-    photo: Annotated[list[str] | None, typer.Option(help="Photo reference (repeatable)")] = None,
-) -> None:
-    """处理反馈: report the result (the department's handler)."""
-    _act(case_id, c.SubmitFeedback(actor=actor(as_), result=result, photos=tuple(photo or ())))
-
-
-@case_app.command()
-def check(
-    case_id: CaseId,
-    as_: AsOption,
-    passed: Annotated[bool, typer.Option("--pass/--fail", help="Did the re-check find it solved?")],
-    note: str = "",
-) -> None:
-    """核查: re-check on site (grid worker); --fail sends it back for rework (返工)."""
-    _act(case_id, c.RecordClosureCheck(actor=actor(as_), passed=passed, note=note))
-
-
-@case_app.command()
-def close(case_id: CaseId, as_: AsOption, note: str = "") -> None:
-    """结案: close the case (shift leader)."""
-    _act(case_id, c.CloseCase(actor=actor(as_), note=note))
-
-
-@case_app.command()
-def show(case_id: CaseId, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Show a case and its timeline, read from the event log."""
-    st = store()
-    try:
-        row = st.case(case_id)
-    except StoreCaseNotFound as exc:
-        fail(str(exc))
-        raise
-    records = st.records(case_id)
-    if as_json:
-        print(json.dumps({"case": row, "events": records}, default=str, ensure_ascii=False))
-    else:
-        print_case(console, row, records)
 
 
 @app.command()
@@ -280,13 +156,6 @@ def overdue(
         print(json.dumps(rows, default=str, ensure_ascii=False))
     else:
         print_overdue(console, rows, now)
-
-
-@app.command()
-def notifications(case_id: Annotated[str | None, typer.Option("--case")] = None) -> None:
-    """Notices left for supervision (e.g. overdue stages)."""
-    for n in store().notifications(case_id):
-        console.print(f"{n['created_at']:%Y-%m-%d %H:%M:%S} [{n['kind']}] {n['message']}")
 
 
 @app.command("rebuild-projections")

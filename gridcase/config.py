@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from domain.calendar import WorkingCalendar, default_calendar, load_calendar
+from domain.policy import CenterPolicy
 
 EMBEDDED_DATABASE = "gridcase"
 
 
 class ConfigError(ValueError):
     pass
+
+
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name)
+    if not raw:
+        return None
+    path = Path(raw)
+    if not path.is_file():
+        raise ConfigError(f"{name}={raw}: no such file")
+    return path
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -34,6 +48,10 @@ class Settings:
     TEMPORAL_NAMESPACE Temporal namespace (default "default")
     GRIDCASE_TEMPORAL_PORT / GRIDCASE_TEMPORAL_UI_PORT  embedded Temporal ports (7233 / 8233)
     GRIDCASE_LOG_LEVEL (INFO), GRIDCASE_LOG_FORMAT (auto | json | console)
+    GRIDCASE_POLICY    JSON file of the center's policy (stage limits, ladder; see
+                       domain/policy.py); default: gridcase's defaults
+    GRIDCASE_CALENDAR  JSON file of holidays and swapped workdays (the shape of
+                       domain/data/calendar_cn.json); default: the shipped China calendar
     """
 
     home: Path
@@ -44,6 +62,8 @@ class Settings:
     temporal_ui_port: int
     log_level: str
     log_format: str
+    policy_file: Path | None = None
+    calendar_file: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -65,7 +85,25 @@ class Settings:
             temporal_ui_port=_int(env, "GRIDCASE_TEMPORAL_UI_PORT", 8233),
             log_level=env.get("GRIDCASE_LOG_LEVEL", "INFO").upper(),
             log_format=log_format,
+            policy_file=_path(env, "GRIDCASE_POLICY"),
+            calendar_file=_path(env, "GRIDCASE_CALENDAR"),
         )
+
+    def policy(self) -> CenterPolicy:
+        if self.policy_file is None:
+            return CenterPolicy()
+        try:
+            return CenterPolicy.from_dict(json.loads(self.policy_file.read_text()))
+        except (OSError, ValueError, TypeError) as exc:
+            raise ConfigError(f"GRIDCASE_POLICY {self.policy_file}: {exc}") from None
+
+    def calendar(self) -> WorkingCalendar:
+        if self.calendar_file is None:
+            return default_calendar()
+        try:
+            return load_calendar(self.calendar_file.read_text())
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"GRIDCASE_CALENDAR {self.calendar_file}: {exc}") from None
 
     @property
     def pg_dir(self) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 import warnings
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -18,7 +19,9 @@ from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, Tele
 _configured = False
 
 
-def _case_fields_from_temporal(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+def _case_fields_from_temporal(
+    _: Any, __: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """The SDK puts workflow/activity info under temporal_* keys; surface the case id."""
     for key in ("temporal_workflow", "temporal_activity"):
         info = event.get(key)

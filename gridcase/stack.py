@@ -23,6 +23,7 @@ from gridcase.config import Settings
 from store.db import migrate
 from workers.embedded import EmbeddedPostgres, EmbeddedTemporal, die_with_parent, stop_stale
 from workers.run import KINDS
+from workflows.notifications import ensure_drain_running
 from workflows.search_attributes import ALL_KEYS
 
 log = structlog.get_logger(__name__)
@@ -47,6 +48,13 @@ async def ensure_search_attributes(settings: Settings) -> None:
             )
         )
         log.info("search_attributes_registered", names=sorted(missing))
+
+
+async def start_notification_drain(settings: Settings) -> None:
+    """The one workflow that delivers the notification outbox; a no-op when it runs."""
+    client = await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
+    handle = await ensure_drain_running(client)
+    log.info("notification_drain_running", workflow_id=handle.id, run_id=handle.result_run_id)
 
 
 class WorkerProcesses:
@@ -130,6 +138,7 @@ def up(settings: Settings, console: Console) -> None:
         )
         workers = WorkerProcesses(settings, env)
         workers.start_all()
+        asyncio.run(start_notification_drain(settings))
         print_where(console, settings, db_url, target)
         while not stop:
             time.sleep(0.5)

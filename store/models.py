@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Double,
     Identity,
     Index,
     Integer,
@@ -20,7 +21,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names, so migrations can refer to them.
@@ -75,6 +76,16 @@ class CaseRow(Base):
         Index("ix_cases_department_status", "department", "status"),
         Index("ix_cases_grid_status", "grid", "status"),
         Index("ix_cases_category_status", "category", "status"),
+        Index("ix_cases_street_status", "street", "status"),
+        Index("ix_cases_community_status", "community", "status"),
+        # Open cases near a point (merge candidates): category first, then a box.
+        Index(
+            "ix_cases_open_category_point",
+            "category",
+            "lon",
+            "lat",
+            postgresql_where=text("status = 'open'"),
+        ),
     )
 
     case_id: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -94,13 +105,64 @@ class CaseRow(Base):
     overdue_count: Mapped[int] = mapped_column(Integer, server_default="0")
     rework_count: Mapped[int] = mapped_column(Integer, server_default="0")
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Since migration 0003: the whole governance process.
+    street: Mapped[str] = mapped_column(Text, server_default="")
+    community: Mapped[str] = mapped_column(Text, server_default="")
+    lon: Mapped[float | None] = mapped_column(Double)
+    lat: Mapped[float | None] = mapped_column(Double)
+    light: Mapped[str] = mapped_column(Text, server_default="green")
+    stage_warn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    condition: Mapped[str] = mapped_column(Text, server_default="")
+    disposal_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disposal_late: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    dispatch_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    return_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    extension_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    pending_request: Mapped[str] = mapped_column(Text, server_default="")
+    verification: Mapped[str] = mapped_column(Text, server_default="")
+    self_handled: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    backlog: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    urge_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    supervision_level: Mapped[str] = mapped_column(Text, server_default="")
+    supervision_pending: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    reply_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    merged_into: Mapped[str] = mapped_column(Text, server_default="")
+    duplicate_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    closing_type: Mapped[str] = mapped_column(Text, server_default="")
+
+
+NOTIFICATION_STATUSES = ("pending", "delivered", "failed", "no_subscriber")
 
 
 class NotificationRow(Base):
-    """A notice for supervision (e.g. a stage went overdue), one per triggering event."""
+    """A notice for supervision (e.g. a stage went overdue), one per triggering event.
+
+    Written with its event (same transaction), then delivered from this table as an outbox:
+    ``status`` is pending until every subscriber acknowledged it (delivered), delivery gave
+    up (failed) or nobody subscribes to its audience (no_subscriber); the last two stay
+    here, visible, until someone retries them.
+    """
 
     __tablename__ = "notifications"
-    __table_args__ = (UniqueConstraint("case_id", "event_version", "kind"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "event_version", "kind"),
+        CheckConstraint(
+            "status IN ('pending', 'delivered', 'failed', 'no_subscriber')", name="status_known"
+        ),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        # The drain query: pending notices by due time.
+        Index(
+            "ix_notifications_pending_due",
+            "next_attempt_at",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index(
+            "ix_notifications_undelivered",
+            "id",
+            postgresql_where=text("status IN ('failed', 'no_subscriber')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
     case_id: Mapped[str] = mapped_column(Text)
@@ -109,4 +171,33 @@ class NotificationRow(Base):
     audience: Mapped[str] = mapped_column(Text)
     message: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    status: Mapped[str] = mapped_column(Text, server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # Subscriptions (by name) that acknowledged this notice; retries skip them.
+    delivered_to: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), server_default=text("'{}'::text[]")
+    )
+
+
+class WebhookSubscriptionRow(Base):
+    """Where notices are POSTed: a receiver URL, its signing secret, and the audiences it
+    takes ("supervision", "department:sanitation", or "department:*" for every department).
+    Deactivated rather than deleted, so the record of who was notified stays readable."""
+
+    __tablename__ = "webhook_subscriptions"
+    __table_args__ = (UniqueConstraint("name"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(Text)
+    audiences: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
+    active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

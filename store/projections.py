@@ -28,13 +28,15 @@ def case_row_values(state: CaseState) -> dict[str, Any]:
     """Column values of ``cases`` for a case state."""
     if state.stage is None or state.status is None or state.reported_at is None:
         raise ValueError(f"case {state.case_id} has no report yet")
+    grid = state.grid
+    coded = len(grid) == 15 and grid.isdigit()
     return {
         "case_id": state.case_id,
         "version": state.version,
         "status": state.status.value,
         "stage": state.stage.value,
         "category": state.category,
-        "grid": state.grid,
+        "grid": grid,
         "department": state.department,
         "source": state.source,
         "reporter_id": state.reporter_id,
@@ -46,6 +48,29 @@ def case_row_values(state: CaseState) -> dict[str, Any]:
         "overdue_count": state.overdue_count,
         "rework_count": state.rework_count,
         "closed_at": state.closed_at,
+        "street": grid[:9] if coded else "",
+        "community": grid[:12] if coded else "",
+        "lon": state.location.lon if state.location else None,
+        "lat": state.location.lat if state.location else None,
+        "light": state.light.value,
+        "stage_warn_at": state.stage_warn_at,
+        "condition": state.condition,
+        "disposal_due_at": state.disposal_due_at,
+        "disposal_late": state.disposal_late,
+        "dispatch_count": state.dispatch_count,
+        "return_count": state.return_count,
+        "extension_count": state.extension_count,
+        "pending_request": state.pending.kind if state.pending else "",
+        "verification": state.verification,
+        "self_handled": state.self_handled,
+        "backlog": state.backlog,
+        "urge_count": state.urge_count,
+        "supervision_level": state.supervision_level.value if state.supervision_level else "",
+        "supervision_pending": state.supervision_pending,
+        "reply_due_at": state.reply_due_at,
+        "merged_into": state.merged_into,
+        "duplicate_count": len(state.duplicates),
+        "closing_type": state.closing_type,
     }
 
 

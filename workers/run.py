@@ -14,12 +14,15 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.disposal import DisposalActivities
+from activities.notify import NotificationActivities
 from activities.supervision import SupervisionActivities
 from activities.types import TaskQueues
 from gridcase.config import Settings
 from store.db import make_engine
 from store.event_store import EventStore
+from store.outbox import Outbox
 from workflows.case import CaseWorkflow
+from workflows.notifications import NotificationDrainWorkflow
 
 log = structlog.get_logger(__name__)
 
@@ -42,13 +45,15 @@ def build_worker(
     client: Client,
     store: EventStore | None = None,
     executor: ThreadPoolExecutor | None = None,
+    notifications: NotificationActivities | None = None,
 ) -> Worker:
-    """The worker for one task queue. Activity workers need an event store."""
+    """The worker for one task queue. Activity workers need an event store; supervision
+    also delivers the notification outbox (by default from the event store's database)."""
     if kind == "cases":
         return Worker(
             client,
             task_queue=TaskQueues.CASES,
-            workflows=[CaseWorkflow],
+            workflows=[CaseWorkflow, NotificationDrainWorkflow],
             workflow_runner=sandbox_runner(),
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         )
@@ -56,7 +61,8 @@ def build_worker(
         raise ValueError(f"the {kind} worker needs an event store")
     executor = executor or ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix=kind)
     if kind == "supervision":
-        activities = SupervisionActivities(store).all()
+        notifications = notifications or NotificationActivities(Outbox(store.engine))
+        activities = SupervisionActivities(store).all() + notifications.all()
     elif kind == "disposal":
         activities = DisposalActivities(store).all()
     else:

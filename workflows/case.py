@@ -1,34 +1,38 @@
 """CaseWorkflow: one durable workflow per case, the single writer of the case's stream.
 
-Human steps arrive as updates. Each update's validator runs the pure domain decider, so a
-refused action writes nothing to history and the caller gets the domain's reason. An
-accepted action is decided again under a lock (commands are applied one at a time),
-appended through a supervision or disposal activity, folded into the state, and published
-as search attributes. Between actions the workflow waits for the next one or for the
-current stage's deadline, whichever comes first.
+Human steps arrive as updates (one dynamic handler; ``workflows.steps`` names them). Each
+update's validator runs the pure domain decider, so a refused step writes nothing to
+history and the caller gets the domain's reason. An accepted step is decided again under a
+lock (commands are applied one at a time), appended through a supervision or disposal
+activity, folded into the state, and published as search attributes. Between steps the
+workflow waits for the next one or for the next moment of the escalation ladder
+(``domain.timers.next_timer``), whichever comes first.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.disposal import DisposalActivities
     from activities.supervision import SupervisionActivities
-    from activities.types import AppendInput, AppendResult, TaskQueues
+    from activities.types import AppendInput, AppendResult, MergeTargetInput, TaskQueues
     from domain import commands as c
     from domain.case import CaseState, decide, evolve, initial_state
     from domain.codec import to_record
-    from domain.errors import DeadlineNotReached, DomainError, WrongStage
+    from domain.errors import DeadlineNotReached, DomainError, InvalidCommand, WrongStage
     from domain.events import Event
     from domain.roles import SYSTEM_ACTOR
+    from domain.timers import next_timer
     from workflows import search_attributes as sa
+    from workflows.steps import DUPLICATE_SIGNAL, HUMAN_STEPS
     from workflows.types import ActionResult, CaseInput, CaseResult, CaseView
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
@@ -37,18 +41,39 @@ ACTIVITY_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=30),
 )
+# Cases started before the escalation ladder only marked overdue stages.
+LADDER_PATCH = "escalation-ladder"
 
+_S, _D = TaskQueues.SUPERVISION, TaskQueues.DISPOSAL
 # Which activity records the events of each command, and so on which task queue.
 RECORDED_BY: dict[type[c.Command], tuple[Any, str]] = {
-    c.ReportCase: (SupervisionActivities.record_report, TaskQueues.SUPERVISION),
-    c.FileCase: (SupervisionActivities.record_verification, TaskQueues.SUPERVISION),
-    c.RejectCase: (SupervisionActivities.record_verification, TaskQueues.SUPERVISION),
-    c.RecordClosureCheck: (SupervisionActivities.record_closure_check, TaskQueues.SUPERVISION),
-    c.CloseCase: (SupervisionActivities.record_closure, TaskQueues.SUPERVISION),
-    c.MarkStageOverdue: (SupervisionActivities.notify_overdue, TaskQueues.SUPERVISION),
-    c.DispatchCase: (DisposalActivities.assign_to_department, TaskQueues.DISPOSAL),
-    c.SignFor: (DisposalActivities.record_sign_for, TaskQueues.DISPOSAL),
-    c.SubmitFeedback: (DisposalActivities.record_feedback, TaskQueues.DISPOSAL),
+    c.ReportCase: (SupervisionActivities.record_report, _S),
+    c.RequestVerification: (SupervisionActivities.record_verification, _S),
+    c.RecordVerification: (SupervisionActivities.record_verification, _S),
+    c.ReviewSelfHandling: (SupervisionActivities.record_verification, _S),
+    c.FileCase: (SupervisionActivities.record_verification, _S),
+    c.RejectCase: (SupervisionActivities.record_verification, _S),
+    c.MergeCase: (SupervisionActivities.record_merge, _S),
+    c.RecordDuplicate: (SupervisionActivities.record_merge, _S),
+    c.RecordClosureCheck: (SupervisionActivities.record_closure_check, _S),
+    c.CloseCase: (SupervisionActivities.record_closure, _S),
+    c.CancelCase: (SupervisionActivities.record_closure, _S),
+    c.UrgeCase: (SupervisionActivities.record_supervision, _S),
+    c.SuperviseCase: (SupervisionActivities.record_supervision, _S),
+    c.MarkStageWarning: (SupervisionActivities.notify_overdue, _S),
+    c.MarkStageOverdue: (SupervisionActivities.notify_overdue, _S),
+    c.MarkBacklog: (SupervisionActivities.notify_overdue, _S),
+    c.DispatchCase: (DisposalActivities.assign_to_department, _D),
+    c.SignFor: (DisposalActivities.record_sign_for, _D),
+    c.SubmitFeedback: (DisposalActivities.record_feedback, _D),
+    c.RequestExtension: (DisposalActivities.record_department_request, _D),
+    c.RequestReturn: (DisposalActivities.record_department_request, _D),
+    c.RequestSuspension: (DisposalActivities.record_department_request, _D),
+    c.ReplyToSupervision: (DisposalActivities.record_department_request, _D),
+    c.DecideExtension: (DisposalActivities.record_approval, _D),
+    c.DecideReturn: (DisposalActivities.record_approval, _D),
+    c.DecideSuspension: (DisposalActivities.record_approval, _D),
+    c.ResumeCase: (DisposalActivities.record_approval, _D),
 }
 
 
@@ -68,13 +93,36 @@ class CaseWorkflow:
     async def run(self, inp: CaseInput) -> CaseResult:
         await self._apply(inp.report)
         while not self._state.is_terminal:
-            await self._wait_for_action_or_deadline()
+            if workflow.patched(LADDER_PATCH):
+                await self._wait_for_step_or_timer()
+            else:
+                await self._wait_for_action_or_deadline()
         # Let an update that is finishing return its result before the run completes.
         await workflow.wait_condition(workflow.all_handlers_finished)
         status = self._state.status.value if self._state.status else ""
         return CaseResult(case_id=self._state.case_id, status=status, version=self._state.version)
 
+    async def _wait_for_step_or_timer(self) -> None:
+        state = self._state
+        timer = next_timer(state)
+        if timer is None:
+            await workflow.wait_condition(lambda: self._state.version != state.version)
+            return
+        remaining = (timer.at - workflow.now()).total_seconds()
+        if remaining > 0:
+            try:
+                await workflow.wait_condition(
+                    lambda: self._state.version != state.version,
+                    timeout=timedelta(seconds=remaining),
+                    timeout_summary=type(timer.command).__name__,
+                )
+                return
+            except TimeoutError:
+                pass
+        await self._apply_timer(timer.command)
+
     async def _wait_for_action_or_deadline(self) -> None:
+        """The loop of cases started before LADDER_PATCH: overdue marks only."""
         state = self._state
         due = state.stage_due_at
         if due is None or state.stage_overdue or state.stage is None:
@@ -91,10 +139,13 @@ class CaseWorkflow:
                 return
             except TimeoutError:
                 pass
+        await self._apply_timer(c.MarkStageOverdue(actor=SYSTEM_ACTOR, stage=state.stage))
+
+    async def _apply_timer(self, command: c.Command) -> None:
         try:
-            await self._apply(c.MarkStageOverdue(actor=SYSTEM_ACTOR, stage=state.stage))
+            await self._apply(command)
         except ApplicationError as err:
-            # An action won the race for the lock and moved the case on: nothing is late.
+            # A step won the race for the lock and moved the case on: nothing is due.
             if err.type not in (WrongStage.__name__, DeadlineNotReached.__name__):
                 raise
 
@@ -104,25 +155,17 @@ class CaseWorkflow:
                 events = decide(self._state, command, workflow.now())
             except DomainError as err:
                 raise refusal(err) from None
+            if isinstance(command, c.MergeCase):
+                await self._run(
+                    SupervisionActivities.check_merge_target, MergeTargetInput(command.into), _S
+                )
             activity_method, queue = RECORDED_BY[type(command)]
             records = [to_record(ev) for ev in events]
-            try:
-                result: AppendResult = await workflow.execute_activity_method(
-                    activity_method,
-                    AppendInput(self._state.case_id, self._state.version, records),
-                    task_queue=queue,
-                    start_to_close_timeout=ACTIVITY_TIMEOUT,
-                    retry_policy=ACTIVITY_RETRY,
-                )
-            except ActivityError as err:
-                cause = err.cause
-                if isinstance(cause, ApplicationError):
-                    raise ApplicationError(
-                        f"recording {events[0].type} failed: {cause.message}",
-                        type=cause.type,
-                        non_retryable=True,
-                    ) from err
-                raise
+            result: AppendResult = await self._run(
+                activity_method,
+                AppendInput(self._state.case_id, self._state.version, records),
+                queue,
+            )
             for event in events:
                 self._state = evolve(self._state, event)
             workflow.upsert_search_attributes(sa.updates_for(self._state))
@@ -134,21 +177,78 @@ class CaseWorkflow:
                 self._state.version,
                 result.appended,
             )
-            return events
+        if isinstance(command, c.MergeCase):
+            await self._tell_merge_target(command.into)
+        return events
 
-    async def _act(self, command: c.Command) -> ActionResult:
-        # An update can arrive before run() recorded the report.
+    async def _run(self, activity_method: Any, arg: Any, queue: str) -> Any:
+        try:
+            return await workflow.execute_activity_method(
+                activity_method,
+                arg,
+                task_queue=queue,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+        except ActivityError as err:
+            cause = err.cause
+            if isinstance(cause, ApplicationError):
+                raise ApplicationError(cause.message, type=cause.type, non_retryable=True) from err
+            raise
+
+    async def _tell_merge_target(self, into: str) -> None:
+        target = workflow.get_external_workflow_handle(f"case-{into}")
+        try:
+            await target.signal(DUPLICATE_SIGNAL, self._state.case_id)
+        except Exception as exc:  # the target closed between the check and the signal
+            workflow.logger.warning(
+                "case %s: merge target %s not told: %s", self._state.case_id, into, exc
+            )
+
+    @workflow.signal(name=DUPLICATE_SIGNAL)
+    async def record_duplicate(self, duplicate: str) -> None:
+        await workflow.wait_condition(lambda: self._state.reported)
+        try:
+            await self._apply(c.RecordDuplicate(actor=SYSTEM_ACTOR, duplicate=duplicate))
+        except ApplicationError as err:
+            workflow.logger.warning(
+                "case %s: duplicate %s not recorded: %s", self._state.case_id, duplicate, err
+            )
+
+    # Human steps: one dynamic update, named after the step, validated by the decider.
+
+    @workflow.update(dynamic=True)
+    async def step(self, name: str, args: Sequence[RawValue]) -> ActionResult:
+        command = self._command(name, args)
         await workflow.wait_condition(lambda: self._state.reported)
         events = await self._apply(command)
         return self._result(events)
 
-    def _validate(self, command: c.Command) -> None:
+    @step.validator
+    def _validate_step(self, name: str, args: Sequence[RawValue]) -> None:
+        command = self._command(name, args)
         if not self._state.reported:
             return  # the handler waits for the report and decides then
         try:
             decide(self._state, command, workflow.now())
         except DomainError as err:
             raise refusal(err) from None
+
+    def _command(self, name: str, args: Sequence[RawValue]) -> c.Command:
+        kind = HUMAN_STEPS.get(name)
+        if kind is None:
+            raise refusal(InvalidCommand(f"{name!r} is not a step of a case"))
+        if len(args) != 1:
+            raise refusal(InvalidCommand(f"step {name} takes one {kind.__name__}"))
+        try:
+            command = workflow.payload_converter().from_payload(args[0].payload, kind)
+        except Exception as exc:
+            raise refusal(
+                InvalidCommand(f"step {name}: malformed {kind.__name__}: {exc}")
+            ) from None
+        if not isinstance(command, kind):
+            raise refusal(InvalidCommand(f"step {name} takes a {kind.__name__}"))
+        return command
 
     def _result(self, events: list[Event]) -> ActionResult:
         s = self._state
@@ -175,67 +275,12 @@ class CaseWorkflow:
             stage_due_at=s.stage_due_at,
             stage_overdue=s.stage_overdue,
             rework_count=s.rework_count,
+            light=s.light.value,
+            pending_request=s.pending.kind if s.pending else "",
+            supervision_level=s.supervision_level.value if s.supervision_level else "",
         )
 
     @workflow.query
     def report(self) -> c.ReportCase:
         """The report this case was started from (to recognise a repeated submission)."""
         return self._report
-
-    # Human steps. Each update has a validator running the decider (read-only).
-
-    @workflow.update(name="file")
-    async def file(self, cmd: c.FileCase) -> ActionResult:
-        return await self._act(cmd)
-
-    @file.validator
-    def _validate_file(self, cmd: c.FileCase) -> None:
-        self._validate(cmd)
-
-    @workflow.update(name="reject")
-    async def reject(self, cmd: c.RejectCase) -> ActionResult:
-        return await self._act(cmd)
-
-    @reject.validator
-    def _validate_reject(self, cmd: c.RejectCase) -> None:
-        self._validate(cmd)
-
-    @workflow.update(name="dispatch")
-    async def dispatch(self, cmd: c.DispatchCase) -> ActionResult:
-        return await self._act(cmd)
-
-    @dispatch.validator
-    def _validate_dispatch(self, cmd: c.DispatchCase) -> None:
-        self._validate(cmd)
-
-    @workflow.update(name="sign_for")
-    async def sign_for(self, cmd: c.SignFor) -> ActionResult:
-        return await self._act(cmd)
-
-    @sign_for.validator
-    def _validate_sign_for(self, cmd: c.SignFor) -> None:
-        self._validate(cmd)
-
-    @workflow.update(name="feedback")
-    async def feedback(self, cmd: c.SubmitFeedback) -> ActionResult:
-        return await self._act(cmd)
-
-    @feedback.validator
-    def _validate_feedback(self, cmd: c.SubmitFeedback) -> None:
-        self._validate(cmd)
-
-    @workflow.update(name="check")
-    async def check(self, cmd: c.RecordClosureCheck) -> ActionResult:
-        return await self._act(cmd)
-
-    @check.validator
-    def _validate_check(self, cmd: c.RecordClosureCheck) -> None:
-        self._validate(cmd)
-
-    @workflow.update(name="close")
-    async def close(self, cmd: c.CloseCase) -> ActionResult:
-        return await self._act(cmd)
-
-    @close.validator
-    def _validate_close(self, cmd: c.CloseCase) -> None:
-        self._validate(cmd)

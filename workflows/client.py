@@ -26,24 +26,11 @@ from domain.case import decide, initial_state
 from domain.errors import DomainError, InvalidCommand, WrongStage
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
+from workflows.steps import STEP_OF
 from workflows.types import ActionResult, CaseInput, CaseView
 
 CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 RPC_TIMEOUT = timedelta(seconds=30)
-
-UPDATE_FOR: dict[type[c.Command], str] = {
-    c.FileCase: "file",
-    c.RejectCase: "reject",
-    c.DispatchCase: "dispatch",
-    c.SignFor: "sign_for",
-    c.SubmitFeedback: "feedback",
-    c.RecordClosureCheck: "check",
-    c.CloseCase: "close",
-}
-
-_DOMAIN_ERRORS: dict[str, type[DomainError]] = {
-    cls.__name__: cls for cls in (DomainError, *DomainError.__subclasses__())
-}
 
 
 class CaseNotFound(LookupError):
@@ -78,7 +65,18 @@ def check_case_id(case_id: str) -> str:
 
 
 def domain_error(err: ApplicationError) -> DomainError:
-    return _DOMAIN_ERRORS.get(err.type or "", DomainError)(err.message)
+    """The domain's own error for a refusal that crossed Temporal as an ApplicationError."""
+    found: type[DomainError] = DomainError
+    pending: list[type[DomainError]] = [DomainError]
+    while pending:  # every subclass, also those defined in other domain modules
+        cls = pending.pop()
+        if cls.__name__ == err.type:
+            found = cls
+            break
+        pending.extend(cls.__subclasses__())
+    error = found.__new__(found)
+    DomainError.__init__(error, err.message)
+    return error
 
 
 async def report_case(
@@ -115,7 +113,7 @@ async def report_case(
 
 async def act(client: Client, case_id: str, command: c.Command) -> ActionResult:
     """Perform one human step on a case; a refusal raises the domain's error."""
-    update = UPDATE_FOR.get(type(command))
+    update = STEP_OF.get(type(command))
     if update is None:
         raise InvalidCommand(f"{type(command).__name__} is not a human step")
     handle = client.get_workflow_handle(workflow_id(case_id))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio.common import SearchAttributeKey, SearchAttributePair, SearchAttributeUpdate
 
 from domain.case import CaseState
@@ -13,6 +15,8 @@ CASE_GRID = SearchAttributeKey.for_keyword("CaseGrid")
 CASE_CATEGORY = SearchAttributeKey.for_keyword("CaseCategory")
 CASE_DUE_AT = SearchAttributeKey.for_datetime("CaseStageDueAt")
 CASE_OVERDUE = SearchAttributeKey.for_bool("CaseOverdue")
+CASE_LIGHT = SearchAttributeKey.for_keyword("CaseLight")
+CASE_SUPERVISION = SearchAttributeKey.for_keyword("CaseSupervision")
 
 ALL_KEYS = (
     CASE_STATUS,
@@ -22,6 +26,8 @@ ALL_KEYS = (
     CASE_CATEGORY,
     CASE_DUE_AT,
     CASE_OVERDUE,
+    CASE_LIGHT,
+    CASE_SUPERVISION,
 )
 
 
@@ -38,13 +44,17 @@ def initial_pairs(category: str, grid: str) -> list[SearchAttributePair[str]]:
     return [SearchAttributePair(CASE_CATEGORY, category), SearchAttributePair(CASE_GRID, grid)]
 
 
-def updates_for(state: CaseState) -> list[SearchAttributeUpdate]:
-    updates: list[SearchAttributeUpdate] = [
+def updates_for(state: CaseState) -> list[SearchAttributeUpdate[Any]]:
+    updates: list[SearchAttributeUpdate[Any]] = [
         CASE_STATUS.value_set(state.status.value if state.status else ""),
         CASE_STAGE.value_set(state.stage.value if state.stage else ""),
         CASE_GRID.value_set(state.grid),
         CASE_CATEGORY.value_set(state.category),
         CASE_OVERDUE.value_set(state.stage_overdue),
+        CASE_LIGHT.value_set(state.light.value),
+        CASE_SUPERVISION.value_set(
+            state.supervision_level.value if state.supervision_level else "none"
+        ),
     ]
     updates.append(
         CASE_DEPARTMENT.value_set(state.department)

@@ -31,6 +31,9 @@ class CaseView:
     stage_due_at: datetime | None
     stage_overdue: bool
     rework_count: int
+    light: str = "green"
+    pending_request: str = ""
+    supervision_level: str = ""
 
 
 @dataclass

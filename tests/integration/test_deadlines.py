@@ -18,7 +18,7 @@ from workflows import client as cases
 pytestmark = pytest.mark.usefixtures("workers")
 
 
-async def test_a_passed_deadline_is_recorded_notified_and_the_case_waits_on(
+async def test_yellow_then_red_recorded_notified_and_the_case_waits_on(
     client: Client, store: EventStore
 ) -> None:
     case_id = new_case_id("od")
@@ -34,18 +34,25 @@ async def test_a_passed_deadline_is_recorded_notified_and_the_case_waits_on(
     row = store.case(case_id)
     assert row["stage_overdue"] and row["overdue_count"] == 1 and row["status"] == "open"
     assert case_id in {r["case_id"] for r in store.overdue(datetime.now(UTC), limit=1000)}
-    [notice] = store.notifications(case_id)
-    assert notice["kind"] == "stage_overdue" and notice["event_version"] == event.version
+    warning, notice = store.notifications(case_id)
+    assert warning["kind"] == "stage_warning" and warning["event_version"] == 2
+    assert notice["kind"] == "stage_overdue" and notice["event_version"] == event.version == 3
     assert "verify" in notice["message"]
     handle = client.get_workflow_handle(cases.workflow_id(case_id))
     attrs = {k.name: v for k, v in (await handle.describe()).typed_search_attributes}
-    assert attrs["CaseOverdue"] is True
+    assert attrs["CaseOverdue"] is True and attrs["CaseLight"] == "red"
     # The case still waits for its next action; filing moves it on and clears the flag.
     result = await cases.act(client, case_id, c.FileCase(actor=LEADER))
     assert result.stage == "dispatch"
     row = store.case(case_id)
     assert not row["stage_overdue"] and row["overdue_count"] == 1
-    assert [e.type for e in store.events(case_id)] == ["CaseReported", "StageOverdue", "CaseFiled"]
+    assert [e.type for e in store.events(case_id)] == [
+        "CaseReported",
+        "StageWarned",
+        "StageOverdue",
+        "CaseFiled",
+    ]
+    assert store.case(case_id)["light"] == "green"
 
 
 async def test_an_action_before_the_deadline_means_no_overdue(

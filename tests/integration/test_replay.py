@@ -13,9 +13,11 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
 from domain import commands as c
+from domain.rules import CaseRules
+from domain.stages import SupervisionLevel
 from store.event_store import EventStore
 from tests.conftest import new_case_id
-from tests.factories import LEADER, WORKER, main_line, report
+from tests.factories import DISPATCHER, HANDLER, LEADER, SUPERVISOR, WORKER, main_line, report
 from tests.integration.helpers import eventually
 from workers.run import sandbox_runner
 from workflows import client as cases
@@ -51,6 +53,23 @@ async def test_record_histories(client: Client, store: EventStore) -> None:
         ],
         "reject": [c.RejectCase(actor=LEADER, reason="not a public space")],
     }
+    handler_steps = main_line()[:3]
+    scenarios |= {
+        "return-extension-suspension": [
+            *handler_steps,
+            c.RequestReturn(actor=HANDLER, reason="not ours"),
+            c.DecideReturn(actor=DISPATCHER, approve=False, note="it is yours"),
+            c.RequestExtension(actor=HANDLER, reason="parts", amount="2 hours"),
+            c.DecideExtension(actor=DISPATCHER, approve=True),
+            c.RequestSuspension(actor=HANDLER, reason="permit"),
+            c.DecideSuspension(actor=DISPATCHER, approve=True),
+            c.ResumeCase(actor=DISPATCHER),
+            c.UrgeCase(actor=SUPERVISOR, message="hurry"),
+            c.SuperviseCase(actor=SUPERVISOR, level=SupervisionLevel.ORDINARY, message="late"),
+            c.ReplyToSupervision(actor=HANDLER, reply="on it"),
+            *main_line()[3:],
+        ],
+    }
     for name, steps in scenarios.items():
         case_id = new_case_id(name)
         await cases.report_case(client, case_id, report(), datetime.now(UTC))
@@ -66,6 +85,30 @@ async def test_record_histories(client: Client, store: EventStore) -> None:
     for command in main_line():
         await cases.act(client, case_id, command)
     await save(client, case_id, f"{tag}-overdue")
+    if tag == "v1":
+        return
+    # The escalation ladder: yellow, red, automatic yellow and red cards, then closed.
+    case_id = new_case_id("ladder")
+    rules = CaseRules(
+        stage_limits={"sign_for": "0.02 minutes"},
+        yellow_card_after="0.02 minutes",
+        red_card_after="0.04 minutes",
+    )
+    await cases.report_case(client, case_id, report(rules=rules), datetime.now(UTC))
+    for command in main_line()[:2]:
+        await cases.act(client, case_id, command)
+    await eventually(lambda: store.case(case_id)["supervision_level"] == "red", timeout=30)
+    for command in main_line()[2:]:
+        await cases.act(client, case_id, command)
+    await save(client, case_id, f"{tag}-ladder")
+    # Self-handling, reviewed.
+    case_id = new_case_id("self")
+    self_handled = report(
+        rules=CaseRules(self_handling=True), self_handled=True, self_handling_result="swept"
+    )
+    await cases.report_case(client, case_id, self_handled, datetime.now(UTC))
+    await cases.act(client, case_id, c.ReviewSelfHandling(actor=LEADER, approve=True))
+    await save(client, case_id, f"{tag}-self-handling")
 
 
 async def save(client: Client, case_id: str, name: str) -> None:

@@ -19,7 +19,8 @@ from domain.errors import (
     WrongStage,
 )
 from domain.roles import SYSTEM_ACTOR, Actor, Role
-from domain.stages import DEFAULT_STAGE_LIMITS, Stage, Status
+from domain.rules import CaseRules
+from domain.stages import Stage, Status
 from tests.factories import (
     ACCEPTOR,
     DEPT,
@@ -57,7 +58,7 @@ def test_report_opens_the_verify_stage_with_its_deadline() -> None:
     [event] = decide(initial_state(CASE), report(), T0)
     assert isinstance(event, e.CaseReported)
     assert (event.case_id, event.version, event.occurred_at, event.actor) == (CASE, 1, T0, WORKER)
-    assert event.due_at == T0 + DEFAULT_STAGE_LIMITS[Stage.VERIFY]
+    assert event.due_at == T0 + timedelta(minutes=30)  # the default verify limit
     state = evolve(initial_state(CASE), event)
     assert state.stage is Stage.VERIFY and state.status is Status.OPEN
     assert state.reporter_id == WORKER.id and state.reported_at == T0
@@ -102,7 +103,9 @@ def test_each_stage_gets_the_deadline_of_the_case_policy(stage: Stage, limit_key
     order = [Stage.VERIFY, Stage.DISPATCH, Stage.SIGN_FOR, Stage.HANDLE, Stage.CHECK, Stage.CLOSE]
     state = run(steps[: order.index(stage) + 1])
     assert state.stage is stage
-    assert state.stage_due_at == state.stage_entered_at + timedelta(seconds=limits[limit_key])
+    # The handle stage runs to the disposal deadline, which counts from dispatch.
+    start = state.stage_entered_at if stage is not Stage.HANDLE else T0 + timedelta(minutes=15)
+    assert state.stage_due_at == start + timedelta(seconds=limits[limit_key])
 
 
 def test_reject_needs_a_reason_and_ends_the_case() -> None:
@@ -218,7 +221,7 @@ def test_steps_before_a_report_and_a_second_report_are_refused() -> None:
         ({"description": ""}, "description"),
         ({"location": e.Location(lon=200.0, lat=34.0)}, "longitude"),
         ({"location": e.Location(lon=float("nan"), lat=34.0)}, "longitude"),
-        ({"stage_limits": {"verify": -5}}, "positive"),
+        ({"stage_limits": {"verify": -5}}, "> 0"),
         ({"stage_limits": {"closed": 5}}, "terminal"),
         ({"stage_limits": {"lunch": 5}}, "unknown stage"),
     ],
@@ -293,9 +296,16 @@ def test_actor_parse() -> None:
         Actor.parse("h1")
 
 
-def test_policy_recorded_in_the_case_not_read_later() -> None:
+def test_rules_recorded_in_the_case_not_read_later() -> None:
     state = at_stage(Stage.VERIFY)
-    assert state.stage_limits["handle"] == DEFAULT_STAGE_LIMITS[Stage.HANDLE].total_seconds()
-    changed = replace(state, stage_limits={**state.stage_limits, "dispatch": 1.0})
+    assert state.rules == CaseRules()
+    changed = replace(state, rules=CaseRules(stage_limits={"dispatch": "2 minutes"}))
     [event] = decide(changed, c.FileCase(actor=LEADER), T0)
-    assert isinstance(event, e.CaseFiled) and event.due_at == T0 + timedelta(seconds=1)
+    assert isinstance(event, e.CaseFiled) and event.due_at == T0 + timedelta(minutes=2)
+
+
+def test_rules_refuse_unknown_units_and_bad_ratios() -> None:
+    with pytest.raises(ValueError, match="unknown time unit"):
+        CaseRules(stage_limits={"verify": "3 fortnights"})
+    with pytest.raises(ValueError, match="warn_ratio"):
+        CaseRules(warn_ratio=1.5)

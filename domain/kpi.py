@@ -1,0 +1,605 @@
+"""Evaluation (综合评价, DOMAIN.md §7): rates and scores folded from the event log alone.
+
+Each case's events are folded into one :class:`CaseFacts` (:func:`case_facts`); the facts
+are then counted per period and per evaluated object (:func:`evaluate_facts`). Nothing
+else is read, so the same log always gives the same tables.
+
+When a case counts, and in which period ("each a count over the cases that were due in
+the period"): every rate has one anchor time per case (or per task), and the case counts
+in the period that anchor falls in, for the objects it is attributed to.
+
+Rate (name in tables)      anchor: the case counts in the period this falls in
+  numerator / denominator
+- on_time_disposal 按期处置率  disposal deadline; disposed by the deadline / due
+- disposal 处置率              disposal deadline; disposed (check passed) / due
+- closing 结案率               disposal deadline; closed / due
+- on_time_closing 按期结案率    disposal deadline; closed on time / due
+- rework 返工率                disposal deadline; reworked / due
+- extension 延期率             disposal deadline; extended / due
+- accurate_dispatch 准确派遣率  disposal deadline; (dispatched − returned/reworked) / dispatched
+- on_time_filing 按时立案率     verify-stage deadline; filed by it / due to be filed
+- valid_report 有效上报率       CaseReported.occurred_at; valid / decided reports
+- on_time_verify 按期核实率     VerificationRequested.verify_due_at; verified by it / tasks
+- on_time_check 按期核查率      FeedbackSubmitted.due_at (one check task per feedback);
+                              checked (passed or failed) by it / tasks
+- missed_report 漏报得分        CaseReported.occurred_at; grid workers only, see below
+
+Definitions:
+
+- Disposal deadline: the deadline in force at the end of the log — the last
+  ``disposal_due_at`` set by CaseDispatched, ExtensionGranted, CaseResumed or
+  ReworkOrdered; none while the case is suspended (挂账 stops the clock) and none for a
+  case never dispatched. The "due" population is the cases dispatched at least once,
+  not cancelled (作废 cases are erroneous), whose disposal deadline is in the period.
+- Disposed on time: the last FeedbackSubmitted before ClosureCheckPassed was at or
+  before the disposal deadline in force when it was submitted.
+- Closed on time: closed (CaseClosed), disposed on time, and closed at or before the
+  close stage's deadline (ClosureCheckPassed.due_at).
+- Reworked: at least one ReworkOrdered (for a department: ordered to that department).
+  Extended: at least one ExtensionGranted.
+- Accurate dispatch: over the cases dispatched to the object (for a department: to that
+  department at least once), those neither returned (for a department: by it) nor
+  reworked (for a department: at it).
+- Filing: the deadline is the due_at of the event that last opened the verify stage
+  (CaseReported, or SelfHandlingRejected); due to be filed are those cases except the
+  ones that ended unfiled (rejected, merged, self-handling approved). Filed on time:
+  CaseFiled.occurred_at <= that deadline; still unfiled counts as late.
+- Valid report: filed, or self-handling approved, and not rejected, merged or
+  cancelled. Reports still undecided (no filing, rejection or merge yet) are left out.
+- Verify and check tasks not done count as late. The verify task is the case's last
+  VerificationRequested.
+- Supervision cards (黄牌/红牌 督办) are counted in the period SupervisionIssued occurred.
+
+Attribution: regions (unit ``grid``, ``community`` = grid code[:12], ``street`` =
+grid code[:9]) get every case by its grid. A ``department`` gets the disposal rates of
+the cases it holds at the end of the log (the department of the last CaseDispatched; no
+one after a return not yet re-dispatched), accurate dispatch of
+every case dispatched to it, and the cards issued to it. A ``grid_worker`` gets the case
+rates of the cases he reported (reporter role grid_worker), the verify tasks assigned to
+him, the check tasks he did (an undone one: the reporter's), and:
+
+- missed_report: his grids are the units (Actor.unit) he acted for in the reports and
+  tasks counted for him in the period; over the cases reported in those grids in the
+  period (merged duplicates left out), the share he reported himself, i.e.
+  1 − share reported by others or by public channels.
+
+Scores: a weighted mean of components on 0–100. A component is a rate's value, or
+``no_rework`` (1 − rework rate), or ``count`` — the count score: the object's due cases
+divided by the largest due count of any object of the same kind in the same period
+(workload relative to the busiest). Components whose value is None are left out and the
+remaining weights rescaled; the score is None when no component other than ``count`` has
+a value. A rate with a zero denominator is None, never 0 or 100. Default weights:
+department 10% count + 30% closing + 30% on_time_disposal + 30% no_rework; grid worker
+40% valid_report + 20% missed_report + 20% on_time_verify + 20% on_time_check; regions
+(grid, community, street; how well the area's problems were found, filed and fixed)
+30% closing + 30% on_time_disposal + 20% on_time_filing + 20% valid_report. Grades:
+A >= 90, B >= 75, C >= 60, D >= 40, else E.
+
+Periods are local days, ISO weeks (Monday first) and calendar months in the given zone,
+half-open: [start, next start). With ``as_of``, anchors at or after it are not yet due
+(a running period is evaluated as far as it has run).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
+
+from domain import events as e
+from domain.roles import Role
+from domain.stages import SupervisionLevel
+
+
+class PeriodKind(StrEnum):
+    DAY = "day"
+    WEEK = "week"  # Monday to Sunday
+    MONTH = "month"
+
+
+class ObjectKind(StrEnum):
+    DEPARTMENT = "department"
+    GRID = "grid"  # 单元网格
+    COMMUNITY = "community"  # 社区: grid code[:12]
+    STREET = "street"  # 街道: grid code[:9]
+    GRID_WORKER = "grid_worker"  # 网格员, the reporter
+
+
+REGION_PREFIX = {ObjectKind.GRID: 15, ObjectKind.COMMUNITY: 12, ObjectKind.STREET: 9}
+
+RATES: dict[str, str] = {
+    "on_time_disposal": "按期处置率",
+    "disposal": "处置率",
+    "closing": "结案率",
+    "on_time_closing": "按期结案率",
+    "rework": "返工率",
+    "extension": "延期率",
+    "accurate_dispatch": "准确派遣率",
+    "on_time_filing": "按时立案率",
+    "valid_report": "有效上报率",
+    "on_time_verify": "按期核实率",
+    "on_time_check": "按期核查率",
+    "missed_report": "漏报得分",
+}
+COUNTS = ("reported", "due", "dispatched", "closed", "yellow_cards", "red_cards")
+DISPOSAL_RATES = (
+    "on_time_disposal",
+    "disposal",
+    "closing",
+    "on_time_closing",
+    "rework",
+    "extension",
+)
+
+DEFAULT_WEIGHTS: dict[ObjectKind, dict[str, float]] = {
+    ObjectKind.DEPARTMENT: {
+        "count": 0.10,
+        "closing": 0.30,
+        "on_time_disposal": 0.30,
+        "no_rework": 0.30,
+    },
+    ObjectKind.GRID_WORKER: {
+        "valid_report": 0.40,
+        "missed_report": 0.20,
+        "on_time_verify": 0.20,
+        "on_time_check": 0.20,
+    },
+}
+# Regions: how well the problems of the area were found, filed and fixed.
+REGION_WEIGHTS = {
+    "closing": 0.30,
+    "on_time_disposal": 0.30,
+    "on_time_filing": 0.20,
+    "valid_report": 0.20,
+}
+for _kind in REGION_PREFIX:
+    DEFAULT_WEIGHTS[_kind] = dict(REGION_WEIGHTS)
+
+COMPONENTS = frozenset({*RATES, "count", "no_rework"})
+GRADES = ((90.0, "A"), (75.0, "B"), (60.0, "C"), (40.0, "D"))
+
+
+def grade(score: float | None) -> str:
+    if score is None:
+        return "-"
+    return next((g for floor, g in GRADES if score >= floor), "E")
+
+
+# Facts of one case
+
+
+@dataclass(frozen=True)
+class CheckTask:
+    """One re-check (核查) after a feedback: due at the feedback's check-stage due_at."""
+
+    due_at: datetime | None
+    done_at: datetime | None = None
+    checker: str = ""
+    checker_unit: str = ""
+
+    @property
+    def on_time(self) -> bool:
+        return self.done_at is not None and self.due_at is not None and self.done_at <= self.due_at
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    case_id: str
+    reported_at: datetime
+    reporter: str
+    reporter_role: str
+    reporter_unit: str
+    source: str
+    grid: str
+    category: str
+    outcome: str  # open, closed, rejected, cancelled, merged, self_handled
+    departments: tuple[str, ...] = ()  # dispatched to, in order, each once
+    final_department: str = ""  # holds the case now ("" when never dispatched or returned)
+    returned_from: tuple[str, ...] = ()
+    reworked_at: tuple[str, ...] = ()  # the department of each ReworkOrdered
+    extensions: int = 0
+    filed_at: datetime | None = None
+    file_due_at: datetime | None = None
+    verifier: str = ""
+    verifier_unit: str = ""
+    verify_due_at: datetime | None = None
+    verified_at: datetime | None = None
+    disposal_due_at: datetime | None = None
+    disposed: bool = False
+    disposal_on_time: bool = False
+    checks: tuple[CheckTask, ...] = ()
+    closed_at: datetime | None = None
+    close_due_at: datetime | None = None
+    supervisions: tuple[tuple[datetime, SupervisionLevel, str], ...] = ()
+
+    @property
+    def valid(self) -> bool | None:
+        """有效上报; None while the report is undecided."""
+        if self.outcome in ("rejected", "merged", "cancelled"):
+            return False
+        if self.filed_at is not None or self.outcome == "self_handled":
+            return True
+        return None
+
+    @property
+    def due_to_file(self) -> bool:
+        ended_unfiled = self.filed_at is None and self.outcome != "open"
+        return self.file_due_at is not None and not ended_unfiled
+
+    @property
+    def filed_on_time(self) -> bool:
+        due, filed = self.file_due_at, self.filed_at
+        return due is not None and filed is not None and filed <= due
+
+    @property
+    def verified_on_time(self) -> bool:
+        due, done = self.verify_due_at, self.verified_at
+        return due is not None and done is not None and done <= due
+
+    @property
+    def closed_on_time(self) -> bool:
+        if self.closed_at is None or not self.disposal_on_time:
+            return False
+        return self.close_due_at is None or self.closed_at <= self.close_due_at
+
+    @property
+    def reworked(self) -> bool:
+        return bool(self.reworked_at)
+
+    @property
+    def due_for_disposal(self) -> bool:
+        return bool(self.departments) and self.outcome != "cancelled"
+
+
+@dataclass
+class _Fold:
+    """Mutable scratch state of :func:`case_facts`."""
+
+    outcome: str = "open"
+    departments: list[str] = field(default_factory=list)
+    final_department: str = ""
+    returned: list[str] = field(default_factory=list)
+    reworked: list[str] = field(default_factory=list)
+    extensions: int = 0
+    filed_at: datetime | None = None
+    file_due_at: datetime | None = None
+    verifier: str = ""
+    verifier_unit: str = ""
+    verify_due_at: datetime | None = None
+    verified_at: datetime | None = None
+    deadline: datetime | None = None  # the disposal deadline in force
+    suspended: bool = False
+    feedback_at: datetime | None = None
+    deadline_at_feedback: datetime | None = None
+    disposed: bool = False
+    disposal_on_time: bool = False
+    checks: list[CheckTask] = field(default_factory=list)
+    closed_at: datetime | None = None
+    close_due_at: datetime | None = None
+    supervisions: list[tuple[datetime, SupervisionLevel, str]] = field(default_factory=list)
+
+    def on(self, ev: e.Event) -> None:
+        match ev:
+            case e.CaseReported() | e.SelfHandlingRejected():
+                self.file_due_at = ev.due_at  # the verify stage (re)opens
+            case e.CaseSelfHandled():
+                self.file_due_at = None
+            case e.SelfHandlingApproved():
+                self.outcome = "self_handled"
+            case e.VerificationRequested():
+                self.verifier, self.verify_due_at = ev.assignee, ev.verify_due_at
+                self.verified_at = None
+            case e.CaseVerified():
+                self.verified_at, self.verifier_unit = ev.occurred_at, ev.actor.unit
+            case e.CaseFiled():
+                self.filed_at = ev.occurred_at
+            case e.CaseRejected():
+                self.outcome = "rejected"
+            case e.CaseCancelled():
+                self.outcome = "cancelled"
+            case e.CaseMerged():
+                self.outcome = "merged"
+            case e.CaseDispatched():
+                if ev.department not in self.departments:
+                    self.departments.append(ev.department)
+                self.final_department = ev.department
+                self.deadline, self.suspended = ev.disposal_due_at, False
+            case e.ExtensionGranted():
+                self.extensions += 1
+                self.deadline = ev.disposal_due_at
+            case e.CaseReturned():
+                self.returned.append(ev.department)
+                self.final_department = ""
+            case e.CaseSuspended():
+                self.suspended = True
+            case e.CaseResumed():
+                self.deadline, self.suspended = ev.disposal_due_at, False
+            case e.FeedbackSubmitted():
+                self.feedback_at, self.deadline_at_feedback = ev.occurred_at, self.deadline
+                self.checks.append(CheckTask(due_at=ev.due_at))
+            case e.ClosureCheckPassed() | e.ClosureCheckFailed():
+                if self.checks and self.checks[-1].done_at is None:
+                    due = self.checks[-1].due_at
+                    self.checks[-1] = CheckTask(due, ev.occurred_at, ev.actor.id, ev.actor.unit)
+                if isinstance(ev, e.ClosureCheckPassed):
+                    due, fed = self.deadline_at_feedback, self.feedback_at
+                    self.disposed, self.close_due_at = True, ev.due_at
+                    self.disposal_on_time = due is not None and fed is not None and fed <= due
+            case e.ReworkOrdered():
+                self.reworked.append(ev.department)
+                self.deadline = ev.disposal_due_at
+            case e.CaseClosed():
+                self.outcome, self.closed_at = "closed", ev.occurred_at
+            case e.SupervisionIssued():
+                self.supervisions.append((ev.occurred_at, ev.level, ev.department))
+
+
+def case_facts(events: Iterable[e.Event]) -> CaseFacts | None:
+    """The facts of one case from its events in version order (None without a report)."""
+    fold = _Fold()
+    reported: e.CaseReported | None = None
+    for ev in events:
+        if isinstance(ev, e.CaseReported):
+            reported = ev
+        fold.on(ev)
+    if reported is None:
+        return None
+    return CaseFacts(
+        case_id=reported.case_id,
+        reported_at=reported.occurred_at,
+        reporter=reported.actor.id,
+        reporter_role=reported.actor.role.value,
+        reporter_unit=reported.actor.unit,
+        source=reported.source,
+        grid=reported.grid,
+        category=reported.category,
+        outcome=fold.outcome,
+        departments=tuple(fold.departments),
+        final_department=fold.final_department,
+        returned_from=tuple(fold.returned),
+        reworked_at=tuple(fold.reworked),
+        extensions=fold.extensions,
+        filed_at=fold.filed_at,
+        file_due_at=fold.file_due_at,
+        verifier=fold.verifier,
+        verifier_unit=fold.verifier_unit,
+        verify_due_at=fold.verify_due_at,
+        verified_at=fold.verified_at,
+        disposal_due_at=None if fold.suspended else fold.deadline,
+        disposed=fold.disposed,
+        disposal_on_time=fold.disposal_on_time,
+        checks=tuple(fold.checks),
+        closed_at=fold.closed_at,
+        close_due_at=fold.close_due_at,
+        supervisions=tuple(fold.supervisions),
+    )
+
+
+# Periods
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    start: datetime
+    end: datetime
+    kind: PeriodKind
+
+    @property
+    def label(self) -> str:
+        day = self.start.date()
+        if self.kind is PeriodKind.MONTH:
+            return f"{day:%Y-%m}"
+        if self.kind is PeriodKind.WEEK:
+            year, week, _ = day.isocalendar()
+            return f"{year}-W{week:02d}"
+        return day.isoformat()
+
+
+def period_of(kind: PeriodKind, day: date, tz: tzinfo) -> Period:
+    """The period of ``kind`` holding local date ``day``: [local midnight, next start)."""
+    if kind is PeriodKind.DAY:
+        first, after = day, day + timedelta(days=1)
+    elif kind is PeriodKind.WEEK:
+        first = day - timedelta(days=day.weekday())
+        after = first + timedelta(days=7)
+    else:
+        first = day.replace(day=1)
+        after = (first + timedelta(days=32)).replace(day=1)
+    return Period(
+        datetime.combine(first, time(), tzinfo=tz), datetime.combine(after, time(), tzinfo=tz), kind
+    )
+
+
+def periods_between(kind: PeriodKind, start: datetime, end: datetime, tz: tzinfo) -> list[Period]:
+    """The periods of ``kind`` that overlap [start, end), in order."""
+    found = [period_of(kind, start.astimezone(tz).date(), tz)]
+    while found[-1].end < end:
+        found.append(period_of(kind, found[-1].end.astimezone(tz).date(), tz))
+    return found
+
+
+# Counting
+
+
+@dataclass(frozen=True)
+class Ratio:
+    hits: int
+    of: int
+
+    @property
+    def value(self) -> float | None:
+        return self.hits / self.of if self.of else None
+
+    def __str__(self) -> str:
+        return "-" if self.value is None else f"{100 * self.value:.1f}%"
+
+
+@dataclass(frozen=True)
+class KpiRow:
+    period: Period
+    object_kind: ObjectKind
+    key: str
+    counts: dict[str, int]
+    rates: dict[str, Ratio]
+    components: dict[str, float | None]
+    score: float | None
+    grade: str
+
+
+@dataclass
+class _Tally:
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
+    hits: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RATES, 0))
+    of: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RATES, 0))
+    grids: set[str] = field(default_factory=set)  # a grid worker's grids (missed_report)
+
+    def rate(self, name: str, hit: bool) -> None:
+        self.of[name] += 1
+        self.hits[name] += hit
+
+
+class _Counter:
+    def __init__(
+        self, kind: ObjectKind, periods: list[Period], tz: tzinfo, as_of: datetime | None
+    ) -> None:
+        self.kind, self.periods, self.tz = kind, periods, tz
+        self.end = periods[-1].end if as_of is None else min(periods[-1].end, as_of)
+        self.tallies: dict[tuple[Period, str], _Tally] = defaultdict(_Tally)
+        # (period, grid) -> reporters of the cases reported there (for missed_report).
+        self.reports: dict[tuple[Period, str], list[str]] = defaultdict(list)
+
+    def period(self, at: datetime | None) -> Period | None:
+        if at is None or at < self.periods[0].start or at >= self.end:
+            return None
+        return period_of(self.periods[0].kind, at.astimezone(self.tz).date(), self.tz)
+
+    def tallies_for(self, at: datetime | None, keys: Iterable[str]) -> Iterator[_Tally]:
+        period = self.period(at)
+        if period is not None:
+            for key in dict.fromkeys(k for k in keys if k):
+                yield self.tallies[(period, key)]
+
+    def region(self, facts: CaseFacts) -> tuple[str, ...]:
+        return (facts.grid[: REGION_PREFIX[self.kind]],) if self.kind in REGION_PREFIX else ()
+
+    def add(self, f: CaseFacts) -> None:
+        dept = self.kind is ObjectKind.DEPARTMENT
+        worker = self.kind is ObjectKind.GRID_WORKER
+        region = self.region(f)
+        reporter = (f.reporter,) if f.reporter_role == Role.GRID_WORKER.value else ()
+        # The objects the case's own rates go to (a department's: see disposal below).
+        own = reporter if worker else region
+        # Intake: reported, valid, filed, verified.
+        for t in self.tallies_for(f.reported_at, own):
+            t.counts["reported"] += 1
+            if f.valid is not None:
+                t.rate("valid_report", f.valid)
+            t.grids.add(f.reporter_unit)
+        period = self.period(f.reported_at)
+        if worker and period is not None and f.outcome != "merged":
+            self.reports[(period, f.grid)].append(f.reporter if reporter else "")
+        if f.due_to_file:
+            for t in self.tallies_for(f.file_due_at, own):
+                t.rate("on_time_filing", f.filed_on_time)
+        if f.verify_due_at is not None:
+            for t in self.tallies_for(f.verify_due_at, (f.verifier,) if worker else region):
+                t.rate("on_time_verify", f.verified_on_time)
+                t.grids.add(f.verifier_unit)
+        for task in f.checks:
+            checker = (task.checker,) if task.checker else reporter
+            for t in self.tallies_for(task.due_at, checker if worker else region):
+                t.rate("on_time_check", task.on_time)
+                t.grids.add(task.checker_unit or f.reporter_unit)
+        if f.due_for_disposal:
+            self._disposal(f, own)
+        for at, level, to in f.supervisions:
+            for t in self.tallies_for(at, (to or f.final_department,) if dept else region):
+                t.counts["yellow_cards"] += level is SupervisionLevel.YELLOW
+                t.counts["red_cards"] += level is SupervisionLevel.RED
+
+    def _disposal(self, f: CaseFacts, own: tuple[str, ...]) -> None:
+        dept = self.kind is ObjectKind.DEPARTMENT
+        for t in self.tallies_for(f.disposal_due_at, (f.final_department,) if dept else own):
+            t.counts["due"] += 1
+            t.counts["closed"] += f.closed_at is not None
+            t.rate("on_time_disposal", f.disposal_on_time)
+            t.rate("disposal", f.disposed)
+            t.rate("closing", f.closed_at is not None)
+            t.rate("on_time_closing", f.closed_on_time)
+            t.rate("rework", f.final_department in f.reworked_at if dept else f.reworked)
+            t.rate("extension", f.extensions > 0)
+        for key in f.departments if dept else own:
+            if dept:
+                wrong = key in f.returned_from or key in f.reworked_at
+            else:
+                wrong = bool(f.returned_from or f.reworked_at)
+            for t in self.tallies_for(f.disposal_due_at, (key,)):
+                t.counts["dispatched"] += 1
+                t.rate("accurate_dispatch", not wrong)
+
+    def missed_report(self, period: Period, worker: str, grids: set[str]) -> Ratio:
+        reporters = [r for g in sorted(grids) if g for r in self.reports.get((period, g), [])]
+        return Ratio(sum(r == worker for r in reporters), len(reporters))
+
+
+def _score(components: Mapping[str, float | None], weights: Mapping[str, float]) -> float | None:
+    present = {k: w for k, w in weights.items() if w and components.get(k) is not None}
+    total = sum(present.values())
+    if total <= 0 or not set(present) - {"count"}:
+        return None
+    return 100 * sum(w * (components[k] or 0.0) for k, w in present.items()) / total
+
+
+def check_weights(weights: Mapping[str, float]) -> None:
+    unknown = set(weights) - COMPONENTS
+    if unknown:
+        known = ", ".join(sorted(COMPONENTS))
+        raise ValueError(f"unknown score component(s) {', '.join(sorted(unknown))}; known: {known}")
+    if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
+        raise ValueError("score weights must be non-negative and not all zero")
+
+
+def evaluate_facts(
+    facts: Iterable[CaseFacts],
+    *,
+    period_kind: PeriodKind,
+    start: datetime,
+    end: datetime,
+    object_kind: ObjectKind,
+    tz: tzinfo,
+    weights: Mapping[str, float] | None = None,
+    as_of: datetime | None = None,
+) -> list[KpiRow]:
+    """Rates and scores of every object with anything to count, per period of ``period_kind``
+    overlapping [start, end). With ``as_of``, anchors at or after it are not yet due.
+
+    Rows come ordered by period, then score (highest first, None last), then key.
+    """
+    weights = dict(DEFAULT_WEIGHTS[object_kind] if weights is None else weights)
+    check_weights(weights)
+    counter = _Counter(object_kind, periods_between(period_kind, start, end, tz), tz, as_of)
+    for f in facts:
+        counter.add(f)
+    busiest: dict[Period, int] = defaultdict(int)
+    for (period, _), tally in counter.tallies.items():
+        busiest[period] = max(busiest[period], tally.counts["due"])
+    rows = []
+    for (period, key), tally in counter.tallies.items():
+        rates = {n: Ratio(tally.hits[n], tally.of[n]) for n in RATES}
+        if object_kind is ObjectKind.GRID_WORKER:
+            rates["missed_report"] = counter.missed_report(period, key, tally.grids)
+        components: dict[str, float | None] = {n: r.value for n, r in rates.items()}
+        rework = rates["rework"].value
+        components["no_rework"] = None if rework is None else 1 - rework
+        top = busiest[period]
+        components["count"] = tally.counts["due"] / top if top else None
+        score = _score(components, weights)
+        rows.append(
+            KpiRow(
+                period, object_kind, key, dict(tally.counts), rates, components, score, grade(score)
+            )
+        )
+    rows.sort(key=lambda r: (r.period, r.score is None, -(r.score or 0.0), r.key))
+    return rows
