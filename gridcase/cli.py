@@ -192,10 +192,28 @@ def rebuild_projections(
 
 
 @app.command()
-def demo() -> None:
-    """Drive one case from report to close through the running stack; print its timeline."""
-    from gridcase.demo import run_demo
+def demo(
+    batch: Annotated[
+        int, typer.Option(help="Run this many cases through a mix of side paths instead")
+    ] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the batch's random choices")] = 0,
+    drill: Annotated[
+        bool, typer.Option(help="Deadlines of seconds, so yellow/red/cards happen during the run")
+    ] = False,
+) -> None:
+    """Drive one case from report to close through the running stack and print its timeline;
+    with --batch N, a mixed batch over the demo district (seeded when none is loaded)."""
+    from gridcase.demo import run_batch, run_demo
 
+    if batch > 0:
+        done = run(lambda cl: run_batch(cl, console, size=batch, seed=seed, drill=drill))
+        console.print(f"{sum(done.values())} cases run through the stack:")
+        for scenario, n in sorted(done.items()):
+            console.print(f"  {n:>4} × {scenario}")
+        console.print(
+            "See `gridcase overdue`, `gridcase kpi table --by department` and the Temporal UI."
+        )
+        return
     row, records = run(lambda cl: run_demo(cl, console))
     print_case(console, row, records)
 

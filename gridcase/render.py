@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
 
+from domain.labels import EVENT_LABELS
 from domain.roles import Role
 from domain.stages import Stage
 
-EVENT_LABELS = {
-    "CaseReported": "上报 reported",
-    "CaseFiled": "立案 filed",
-    "CaseRejected": "不予立案 rejected",
-    "CaseDispatched": "派遣 dispatched",
-    "TaskSignedFor": "签收 signed for",
-    "FeedbackSubmitted": "处理反馈 feedback",
-    "ClosureCheckPassed": "核查通过 check passed",
-    "ClosureCheckFailed": "核查不通过 check failed",
-    "ReworkOrdered": "返工 rework ordered",
-    "CaseClosed": "结案 closed",
-    "StageOverdue": "超期 stage overdue",
-}
+# Times are shown in the center's zone (the calendar's), not the machine's.
+DISPLAY_ZONE = ZoneInfo(os.environ.get("GRIDCASE_DISPLAY_TZ", "Asia/Shanghai"))
 
 
 def when(value: datetime | str | None) -> str:
@@ -31,7 +23,7 @@ def when(value: datetime | str | None) -> str:
         return "-"
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S %z")
+    return value.astimezone(DISPLAY_ZONE).strftime("%Y-%m-%d %H:%M:%S %z")
 
 
 def stage_label(value: str) -> str:
@@ -43,7 +35,26 @@ def stage_label(value: str) -> str:
 
 def _details(record: dict[str, Any]) -> str:
     data = record["data"]
-    keep = ("department", "reason", "result", "note", "stage", "cycle", "category", "grid")
+    keep = (
+        "department",
+        "reason",
+        "result",
+        "note",
+        "stage",
+        "cycle",
+        "category",
+        "grid",
+        "condition",
+        "amount",
+        "level",
+        "message",
+        "reply",
+        "into",
+        "duplicate",
+        "assignee",
+        "confirmed",
+        "closing_type",
+    )
     parts = [f"{k}={data[k]}" for k in keep if data.get(k) not in (None, "", [])]
     if data.get("due_at"):
         parts.append(f"due {when(data['due_at'])}")
