@@ -8,7 +8,6 @@ command alike, is who may give it (role) and in which stage.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime
 
 from domain import commands as c
@@ -18,7 +17,7 @@ from domain.errors import WrongRole, WrongStage
 from domain.evolution import apply
 from domain.roles import Role
 from domain.stages import DEPARTMENT_STAGES, Stage
-from domain.state import CaseState, PendingRequest, initial_state
+from domain.state import CaseState, PendingRequest, initial_state, updated
 
 __all__ = ["CaseState", "PendingRequest", "decide", "evolve", "fold", "initial_state"]
 
@@ -158,7 +157,7 @@ def evolve(state: CaseState, event: e.Event) -> CaseState:
             f"event {event.type} v{event.version} does not follow case "
             f"{state.case_id} at v{state.version}"
         )
-    return apply(replace(state, version=event.version), event)
+    return apply(updated(state, version=event.version), event)
 
 
 def fold(case_id: str, events: Iterable[e.Event]) -> CaseState:

@@ -7,6 +7,7 @@ A record is what the event store keeps and what crosses the workflow/activity bo
 from __future__ import annotations
 
 import dataclasses
+import json
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -63,42 +64,103 @@ def _hints(cls: type) -> dict[str, Any]:
     return hints
 
 
-def decode(tp: Any, value: Any) -> Any:
-    """The inverse of :func:`encode`, guided by the type annotation ``tp``."""
+Decoder = Callable[[Any], Any]
+_DECODERS: dict[Any, Decoder] = {}
+# Rules repeat across cases (same policy, category and calendar): decode each once.
+_RULES_CACHE: dict[str, Any] = {}
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _datetime(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def _float(value: Any) -> Any:
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def decoder(tp: Any) -> Decoder:
+    """A function turning the JSON-ready form of ``tp`` back into ``tp`` (built once)."""
+    found = _DECODERS.get(tp)
+    if found is None:
+        found = _DECODERS[tp] = _build(tp)
+    return found
+
+
+def _build(tp: Any) -> Decoder:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        if value is None:
-            return None
         (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
-        return decode(inner, value)
+        inner_decode = decoder(inner)
+        return lambda v: None if v is None else inner_decode(v)
     if origin is tuple:
-        (inner, *_) = typing.get_args(tp)
-        return tuple(decode(inner, v) for v in value)
+        item = decoder(typing.get_args(tp)[0])
+        return lambda v: tuple(item(x) for x in v)
     if origin is list:
-        (inner,) = typing.get_args(tp)
-        return [decode(inner, v) for v in value]
+        item = decoder(typing.get_args(tp)[0])
+        return lambda v: [item(x) for x in v]
     if origin is dict:
         key_tp, value_tp = typing.get_args(tp)
-        return {decode(key_tp, k): decode(value_tp, v) for k, v in value.items()}
+        dk, dv = decoder(key_tp), decoder(value_tp)
+        if dk is _identity and dv is _identity:
+            return dict
+        return lambda v: {dk(k): dv(x) for k, x in v.items()}
     if tp is datetime:
-        return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+        return _datetime
     if isinstance(tp, type) and issubclass(tp, Enum):
-        return tp(value)
+        return tp
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        return from_dict(tp, value)
-    if tp is float and isinstance(value, int):
-        return float(value)
-    return value
+        if tp.__name__ == "CaseRules":
+            return _rules_decoder(tp)
+        return lambda v: from_dict(tp, v)
+    if tp is float:
+        return _float
+    return _identity
+
+
+def _rules_decoder(tp: type) -> Decoder:
+    def decode_rules(value: Any) -> Any:
+        if isinstance(value, tp):
+            return value
+        key = json.dumps(value, sort_keys=True)
+        found = _RULES_CACHE.get(key)
+        if found is None:
+            if len(_RULES_CACHE) > 4096:
+                _RULES_CACHE.clear()
+            found = _RULES_CACHE[key] = from_dict(tp, value)
+        return found
+
+    return decode_rules
+
+
+def decode(tp: Any, value: Any) -> Any:
+    """The inverse of :func:`encode`, guided by the type annotation ``tp``."""
+    return decoder(tp)(value)
+
+
+_FIELDS: dict[type, dict[str, Decoder]] = {}
+
+
+def _field_decoders(cls: type) -> dict[str, Decoder]:
+    found = _FIELDS.get(cls)
+    if found is None:
+        hints = _hints(cls)
+        names = [f.name for f in dataclasses.fields(cls)]
+        found = _FIELDS[cls] = {name: decoder(hints[name]) for name in names}
+    return found
 
 
 def from_dict(cls: type[T], data: Mapping[str, Any]) -> T:
     """Build dataclass ``cls`` from a JSON-ready mapping; unknown keys are refused."""
-    hints = _hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = set(data) - names
-    if unknown:
-        raise ValueError(f"{cls.__name__} has no field(s) {', '.join(sorted(unknown))}")
-    return cls(**{k: decode(hints[k], v) for k, v in data.items()})
+    fields = _field_decoders(cls)
+    try:
+        return cls(**{k: fields[k](v) for k, v in data.items()})
+    except KeyError:
+        unknown = set(data) - set(fields)
+        raise ValueError(f"{cls.__name__} has no field(s) {', '.join(sorted(unknown))}") from None
 
 
 def to_record(event: Event) -> dict[str, Any]:
@@ -129,11 +191,31 @@ def upcast(type_name: str, schema_version: int, data: dict[str, Any]) -> dict[st
 def from_record(record: Mapping[str, Any]) -> Event:
     cls = event_class(record["type"])
     data = upcast(record["type"], int(record.get("schema_version", 1)), dict(record["data"]))
-    envelope = {
-        "case_id": record["case_id"],
-        "version": int(record["version"]),
-        "occurred_at": decode(datetime, record["occurred_at"]),
-        "actor": decode(Actor, record["actor"]),
-    }
-    hints = _hints(cls)
-    return cls(**envelope, **{k: decode(hints[k], v) for k, v in data.items()})
+    fields = _field_decoders(cls)
+    try:
+        payload = {k: fields[k](v) for k, v in data.items()}
+    except KeyError:
+        unknown = set(data) - set(fields)
+        raise ValueError(f"{cls.__name__} has no field(s) {', '.join(sorted(unknown))}") from None
+    return cls(
+        case_id=record["case_id"],
+        version=int(record["version"]),
+        occurred_at=_datetime(record["occurred_at"]),
+        actor=_actor(record["actor"]),
+        **payload,
+    )
+
+
+_ACTORS: dict[tuple[str, str, str], Actor] = {}
+
+
+def _actor(value: Any) -> Actor:
+    if isinstance(value, Actor):
+        return value
+    key = (value["id"], value["role"], value.get("unit", ""))
+    found = _ACTORS.get(key)
+    if found is None:
+        if len(_ACTORS) > 65536:
+            _ACTORS.clear()
+        found = _ACTORS[key] = from_dict(Actor, value)
+    return found

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from domain import events as e
 from domain.stages import DEPARTMENT_STAGES, Light, Stage
-from domain.state import CaseState, PendingRequest
+from domain.state import CaseState, PendingRequest, updated
 
 
 def _enter(state: CaseState, stage: Stage, event: e.Event) -> CaseState:
     due = warn = None
     if isinstance(event, e.StageOpened) and stage.is_open:
         due, warn = event.due_at, event.warn_at
-    return replace(
+    return updated(
         state,
         stage=stage,
         stage_entered_at=event.occurred_at,
@@ -25,20 +23,20 @@ def _enter(state: CaseState, stage: Stage, event: e.Event) -> CaseState:
 
 def _end(state: CaseState, stage: Stage, event: e.Event, closing_type: str = "") -> CaseState:
     ended = _enter(state, stage, event)
-    return replace(
+    return updated(
         ended, closed_at=event.occurred_at, closing_type=closing_type, pending=None, suspended=False
     )
 
 
 def _reclock(state: CaseState, event: e.StageOpened) -> CaseState:
     """A new deadline for the stage the case is already in."""
-    return replace(state, stage_due_at=event.due_at, stage_warn_at=event.warn_at, light=Light.GREEN)
+    return updated(state, stage_due_at=event.due_at, stage_warn_at=event.warn_at, light=Light.GREEN)
 
 
 def apply(s: CaseState, ev: e.Event) -> CaseState:
     match ev:
         case e.CaseReported():
-            s = replace(
+            s = updated(
                 s,
                 category=ev.category,
                 grid=ev.grid,
@@ -52,27 +50,27 @@ def apply(s: CaseState, ev: e.Event) -> CaseState:
             )
             return _enter(s, Stage.VERIFY, ev)
         case e.CaseSelfHandled():
-            return _enter(replace(s, self_handled=True), Stage.REVIEW, ev)
+            return _enter(updated(s, self_handled=True), Stage.REVIEW, ev)
         case e.SelfHandlingApproved():
             return _end(s, Stage.CLOSED, ev, "self_handled")
         case e.SelfHandlingRejected():
-            return _enter(replace(s, self_handled=False), Stage.VERIFY, ev)
+            return _enter(updated(s, self_handled=False), Stage.VERIFY, ev)
         case e.VerificationRequested():
-            return replace(s, verification="requested", verifier=ev.assignee)
+            return updated(s, verification="requested", verifier=ev.assignee)
         case e.CaseVerified():
-            return replace(s, verification="confirmed" if ev.confirmed else "refuted")
+            return updated(s, verification="confirmed" if ev.confirmed else "refuted")
         case e.CaseFiled():
-            return _enter(replace(s, condition=ev.condition), Stage.DISPATCH, ev)
+            return _enter(updated(s, condition=ev.condition), Stage.DISPATCH, ev)
         case e.CaseRejected():
             return _end(s, Stage.REJECTED, ev)
         case e.CaseCancelled():
             return _end(s, Stage.CANCELLED, ev)
         case e.CaseMerged():
-            return replace(_end(s, Stage.MERGED, ev), merged_into=ev.into)
+            return updated(_end(s, Stage.MERGED, ev), merged_into=ev.into)
         case e.DuplicateMerged():
-            return replace(s, duplicates=(*s.duplicates, ev.duplicate))
+            return updated(s, duplicates=(*s.duplicates, ev.duplicate))
         case e.CaseDispatched():
-            s = replace(
+            s = updated(
                 s,
                 department=ev.department,
                 disposal_due_at=ev.disposal_due_at,
@@ -85,9 +83,9 @@ def apply(s: CaseState, ev: e.Event) -> CaseState:
             pending = PendingRequest(
                 kind="extension", department=ev.department, reason=ev.reason, amount=ev.amount
             )
-            return replace(s, pending=pending)
+            return updated(s, pending=pending)
         case e.ExtensionGranted():
-            s = replace(
+            s = updated(
                 s,
                 pending=None,
                 extension_count=s.extension_count + 1,
@@ -96,9 +94,9 @@ def apply(s: CaseState, ev: e.Event) -> CaseState:
             return _reclock(s, ev)
         case e.ReturnRequested():
             pending = PendingRequest(kind="return", department=ev.department, reason=ev.reason)
-            return replace(s, pending=pending)
+            return updated(s, pending=pending)
         case e.CaseReturned():
-            s = replace(
+            s = updated(
                 s,
                 pending=None,
                 department="",
@@ -108,9 +106,9 @@ def apply(s: CaseState, ev: e.Event) -> CaseState:
             return _enter(s, Stage.DISPATCH, ev)
         case e.SuspensionRequested():
             pending = PendingRequest(kind="suspension", department=ev.department, reason=ev.reason)
-            return replace(s, pending=pending)
+            return updated(s, pending=pending)
         case e.CaseSuspended():
-            return replace(
+            return updated(
                 s,
                 pending=None,
                 suspended=True,
@@ -122,9 +120,9 @@ def apply(s: CaseState, ev: e.Event) -> CaseState:
                 light=Light.GREEN,
             )
         case e.ExtensionDenied() | e.ReturnDenied() | e.SuspensionDenied():
-            return replace(s, pending=None)
+            return updated(s, pending=None)
         case e.CaseResumed():
-            s = replace(
+            s = updated(
                 s,
                 suspended=False,
                 suspended_at=None,
@@ -134,7 +132,7 @@ def apply(s: CaseState, ev: e.Event) -> CaseState:
             )
             return _reclock(s, ev)
         case e.CaseBacklogged():
-            return replace(s, backlog=True)
+            return updated(s, backlog=True)
         case e.FeedbackSubmitted():
             return _enter(s, Stage.CHECK, ev)
         case e.ClosureCheckPassed():
@@ -142,26 +140,26 @@ def apply(s: CaseState, ev: e.Event) -> CaseState:
         case e.ClosureCheckFailed():
             return s  # ReworkOrdered, which always follows, moves the case
         case e.ReworkOrdered():
-            s = replace(s, rework_count=ev.cycle, disposal_due_at=ev.disposal_due_at)
+            s = updated(s, rework_count=ev.cycle, disposal_due_at=ev.disposal_due_at)
             return _enter(s, Stage.HANDLE, ev)
         case e.CaseClosed():
             return _end(s, Stage.CLOSED, ev, ev.closing_type)
         case e.StageWarned():
-            return replace(s, light=Light.YELLOW)
+            return updated(s, light=Light.YELLOW)
         case e.StageOverdue():
             late = s.disposal_late or ev.stage in DEPARTMENT_STAGES
-            return replace(
+            return updated(
                 s, light=Light.RED, overdue_count=s.overdue_count + 1, disposal_late=late
             )
         case e.CaseUrged():
-            return replace(s, urge_count=s.urge_count + 1)
+            return updated(s, urge_count=s.urge_count + 1)
         case e.SupervisionIssued():
             level = s.supervision_level
             if level is None or ev.level.rank > level.rank:
                 level = ev.level
-            return replace(
+            return updated(
                 s, supervision_level=level, supervision_pending=True, reply_due_at=ev.reply_due_at
             )
         case e.SupervisionReplied():
-            return replace(s, supervision_pending=False, reply_due_at=None)
+            return updated(s, supervision_pending=False, reply_due_at=None)
     raise TypeError(f"evolve does not know event type {ev.type}")

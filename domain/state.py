@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from domain import events as e
 from domain.rules import CaseRules
 from domain.stages import Light, Stage, Status, SupervisionLevel, status_of
+
+DEFAULT_RULES = CaseRules()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,7 +34,7 @@ class CaseState:
     source: str = ""
     reporter_id: str = ""
     reported_at: datetime | None = None
-    rules: CaseRules = field(default_factory=CaseRules)
+    rules: CaseRules = DEFAULT_RULES  # shared: parsing rules is not free
     # The open stage's clock.
     stage_entered_at: datetime | None = None
     stage_due_at: datetime | None = None
@@ -89,3 +91,12 @@ class CaseState:
 
 def initial_state(case_id: str) -> CaseState:
     return CaseState(case_id=case_id)
+
+
+def updated(state: CaseState, **changes: object) -> CaseState:
+    """``dataclasses.replace`` without re-running ``__init__``: the fold calls this for every
+    event, and CaseState has dozens of fields (a rebuild folds millions of events)."""
+    new = object.__new__(CaseState)
+    new.__dict__.update(state.__dict__)
+    new.__dict__.update(changes)
+    return new

@@ -17,8 +17,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from domain.case import CaseState, evolve, initial_state
+from domain.codec import from_record
 from domain.events import Event
-from store.codec import row_to_event
 from store.models import CaseRow, EventRow
 
 PROJECTED_COLUMNS = tuple(c.name for c in CaseRow.__table__.columns if c.name != "case_id")
@@ -112,22 +112,45 @@ class RebuildReport:
 
 
 def _fold_streams(session: Session, batch: int) -> Iterator[tuple[CaseState, int]]:
-    """Yield (state, event count) per case, reading the log once in (case, version) order."""
+    """Yield (state, event count) per case, reading the log once in (case, version) order.
+
+    Plain rows rather than ORM objects: a rebuild reads every event there is.
+    """
+    e = EventRow
     rows = session.execute(
-        select(EventRow).order_by(EventRow.case_id, EventRow.version),
+        select(
+            e.case_id,
+            e.version,
+            e.type,
+            e.schema_version,
+            e.data,
+            e.actor_id,
+            e.actor_role,
+            e.actor_unit,
+            e.occurred_at,
+        ).order_by(e.case_id, e.version),
         execution_options={"yield_per": batch},
-    ).scalars()
+    )
     state: CaseState | None = None
     count = 0
-    for row in rows:
-        event: Event = row_to_event(row)
-        if state is None or state.case_id != event.case_id:
+    for case_id, version, type_, schema, data, actor_id, role, unit, occurred_at in rows:
+        event: Event = from_record(
+            {
+                "type": type_,
+                "schema_version": schema,
+                "case_id": case_id,
+                "version": version,
+                "occurred_at": occurred_at,
+                "actor": {"id": actor_id, "role": role, "unit": unit},
+                "data": data,
+            }
+        )
+        if state is None or state.case_id != case_id:
             if state is not None:
                 yield state, count
-            state, count = initial_state(event.case_id), 0
+            state, count = initial_state(case_id), 0
         state = evolve(state, event)
         count += 1
-        session.expunge(row)
     if state is not None:
         yield state, count
 
