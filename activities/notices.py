@@ -2,74 +2,81 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from store.event_store import Notice
 
-
-def _department(record: dict[str, Any]) -> str:
-    return str(record["data"].get("department") or "")
+Record = dict[str, Any]
 
 
-def notices_for(case_id: str, records: Iterable[dict[str, Any]]) -> list[Notice]:
-    notices: list[Notice] = []
-    for r in records:
-        data, kind = r["data"], r["type"]
-        version = r["version"]
-        if kind == "StageWarned":
-            notices.append(
-                Notice(
-                    version,
-                    "stage_warning",
-                    "supervision",
-                    f"case {case_id}: stage {data['stage']} turned yellow, due {data['due_at']}",
-                    {"stage": data["stage"], "due_at": data["due_at"]},
-                )
-            )
-        elif kind == "StageOverdue":
-            notices.append(
-                Notice(
-                    version,
-                    "stage_overdue",
-                    "supervision",
-                    f"case {case_id}: stage {data['stage']} passed its deadline {data['due_at']}",
-                    {"stage": data["stage"], "due_at": data["due_at"]},
-                )
-            )
-        elif kind == "CaseBacklogged":
-            notices.append(
-                Notice(
-                    version,
-                    "case_backlogged",
-                    "supervision",
-                    f"case {case_id}: suspended since {data['suspended_since']}: backlog (积存)",
-                    {"suspended_since": data["suspended_since"]},
-                )
-            )
-        elif kind in ("CaseUrged", "SupervisionIssued") and _department(r):
-            label = "urged (催办)" if kind == "CaseUrged" else f"supervised (督办, {data['level']})"
-            notices.append(
-                Notice(
-                    version,
-                    "case_urged" if kind == "CaseUrged" else "supervision_issued",
-                    f"department:{_department(r)}",
-                    f"case {case_id} {label}: {data['message']}",
-                    {
-                        k: data.get(k)
-                        for k in ("level", "message", "stage", "reply_due_at")
-                        if k in data
-                    },
-                )
-            )
-        elif kind == "CaseDispatched":
-            notices.append(
-                Notice(
-                    version,
-                    "task_assigned",
-                    f"department:{_department(r)}",
-                    f"case {case_id} dispatched to you (派遣), sign for by {data.get('due_at')}",
-                    {"due_at": data.get("due_at"), "disposal_due_at": data.get("disposal_due_at")},
-                )
-            )
+def _stage_notice(kind: str, what: str) -> Callable[[str, Record], Notice | None]:
+    def make(case_id: str, r: Record) -> Notice:
+        data = r["data"]
+        return Notice(
+            r["version"],
+            kind,
+            "supervision",
+            f"case {case_id}: stage {data['stage']} {what} {data['due_at']}",
+            {"stage": data["stage"], "due_at": data["due_at"]},
+        )
+
+    return make
+
+
+def _backlogged(case_id: str, r: Record) -> Notice:
+    since = r["data"]["suspended_since"]
+    return Notice(
+        r["version"],
+        "case_backlogged",
+        "supervision",
+        f"case {case_id}: suspended since {since}: backlog (积存)",
+        {"suspended_since": since},
+    )
+
+
+def _to_department(kind: str, text: Callable[[Record], str], keys: tuple[str, ...]) -> Any:
+    def make(case_id: str, r: Record) -> Notice | None:
+        data = r["data"]
+        department = data.get("department") or ""
+        if not department:
+            return None  # urged at a center stage: supervision sees it in the timeline
+        return Notice(
+            r["version"],
+            kind,
+            f"department:{department}",
+            f"case {case_id} {text(data)}",
+            {k: data.get(k) for k in keys},
+        )
+
+    return make
+
+
+NOTICES: dict[str, Callable[[str, Record], Notice | None]] = {
+    "StageWarned": _stage_notice("stage_warning", "turned yellow, due"),
+    "StageOverdue": _stage_notice("stage_overdue", "passed its deadline"),
+    "CaseBacklogged": _backlogged,
+    "CaseDispatched": _to_department(
+        "task_assigned",
+        lambda d: f"dispatched to you (派遣), sign for by {d.get('due_at')}",
+        ("due_at", "disposal_due_at"),
+    ),
+    "CaseUrged": _to_department(
+        "case_urged", lambda d: f"urged (催办): {d['message']}", ("message", "stage")
+    ),
+    "SupervisionIssued": _to_department(
+        "supervision_issued",
+        lambda d: f"supervised (督办, {d['level']}): {d['message']}",
+        ("level", "message", "stage", "reply_due_at"),
+    ),
+}
+
+
+def notices_for(case_id: str, records: Iterable[Record]) -> list[Notice]:
+    notices = []
+    for record in records:
+        make = NOTICES.get(record["type"])
+        notice = make(case_id, record) if make else None
+        if notice is not None:
+            notices.append(notice)
     return notices
