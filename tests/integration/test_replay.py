@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from temporalio import workflow
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
+from temporalio.workflow import NondeterminismError
 
 from domain import commands as c
 from domain.rules import CaseRules
@@ -22,6 +24,7 @@ from tests.integration.helpers import eventually
 from workers.run import sandbox_runner
 from workflows import client as cases
 from workflows.case import CaseWorkflow
+from workflows.types import CaseInput, CaseResult
 
 HISTORIES = Path(__file__).parent.parent / "histories"
 RECORD = os.environ.get("GRIDCASE_RECORD_HISTORIES") == "1"
@@ -117,3 +120,22 @@ async def save(client: Client, case_id: str, name: str) -> None:
     history = await handle.fetch_history()
     HISTORIES.mkdir(exist_ok=True)
     (HISTORIES / f"{name}.json").write_text(history.to_json())
+
+
+@workflow.defn(name="CaseWorkflow", sandboxed=False)
+class ReorderedCaseWorkflow(CaseWorkflow):
+    """CaseWorkflow with an unpatched change: a timer before the report is recorded."""
+
+    @workflow.run
+    async def run(self, inp: CaseInput) -> CaseResult:
+        await workflow.sleep(1)
+        return await super().run(inp)
+
+
+async def test_an_unpatched_change_fails_the_replay() -> None:
+    # Guards the replay test itself: it must be able to fail.
+    path = HISTORIES / "v1-main-line.json"
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    replayer = Replayer(workflows=[ReorderedCaseWorkflow])
+    with pytest.raises(NondeterminismError):
+        await replayer.replay_workflow(history)
