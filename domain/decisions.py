@@ -81,7 +81,9 @@ def _not_suspended(state: CaseState, label: str) -> None:
 def _no_pending(state: CaseState) -> None:
     if state.pending is not None:
         raise WrongStage(
-            f"case {state.case_id} has a {state.pending.kind} request waiting for the center"
+            f"case {state.case_id} has an {state.pending.kind} request waiting for the center"
+            if state.pending.kind[0] in "aeiou"
+            else f"case {state.case_id} has a {state.pending.kind} request waiting for the center"
         )
 
 
@@ -169,8 +171,8 @@ def _file(state: CaseState, cmd: c.FileCase, now: datetime) -> Draft:
         )
     conditions = state.rules.conditions
     condition = cmd.condition or (next(iter(conditions)) if conditions else "")
-    if conditions and condition not in conditions:
-        known = ", ".join(conditions)
+    if condition and condition not in conditions:
+        known = ", ".join(conditions) or "(none: file it without a condition)"
         raise InvalidCommand(
             f"{condition!r} is not a filing condition of category {state.category}; "
             f"choose one of {known}"
@@ -200,6 +202,8 @@ def _merge(state: CaseState, cmd: c.MergeCase, now: datetime) -> Draft:
 
 def _record_duplicate(state: CaseState, cmd: c.RecordDuplicate, now: datetime) -> Draft:
     duplicate = _text(cmd.duplicate, "the duplicate case")
+    if duplicate == state.case_id:
+        raise InvalidCommand(f"case {state.case_id} cannot be its own duplicate")
     if duplicate in state.duplicates:
         raise WrongStage(f"{duplicate} is already merged into case {state.case_id}")
     return [(e.DuplicateMerged, {"duplicate": duplicate})]
@@ -372,10 +376,13 @@ def _urge(state: CaseState, cmd: c.UrgeCase, now: datetime) -> Draft:
 
 def _supervise(state: CaseState, cmd: c.SuperviseCase, now: datetime) -> Draft:
     assert state.stage is not None
-    level = SupervisionLevel(cmd.level)
-    current = state.supervision_level
-    if cmd.actor.role is Role.SYSTEM and current is not None and level.rank <= current.rank:
-        raise WrongStage(f"case {state.case_id} is already under {current.value} supervision")
+    try:
+        level = SupervisionLevel(cmd.level)
+    except ValueError:
+        known = ", ".join(level.value for level in SupervisionLevel)
+        raise InvalidCommand(f"supervision level {cmd.level!r} is not one of {known}") from None
+    if cmd.actor.role is Role.SYSTEM:
+        _automatic_card_due(state, level, now)
     fields = {
         "level": level,
         "message": _text(cmd.message, "a message"),
@@ -384,6 +391,24 @@ def _supervise(state: CaseState, cmd: c.SuperviseCase, now: datetime) -> Draft:
         "reply_due_at": state.rules.add(now, state.rules.reply_limit),
     }
     return [(e.SupervisionIssued, fields)]
+
+
+def _automatic_card_due(state: CaseState, level: SupervisionLevel, now: datetime) -> None:
+    """The ladder's cards: only past their threshold, and only upward."""
+    current = state.supervision_level
+    if current is not None and level.rank <= current.rank:
+        raise WrongStage(f"case {state.case_id} is already under {current.value} supervision")
+    thresholds = {
+        SupervisionLevel.YELLOW: state.rules.yellow_card_after,
+        SupervisionLevel.RED: state.rules.red_card_after,
+    }
+    if level not in thresholds or state.light is not Light.RED or state.stage_due_at is None:
+        raise WrongStage(f"no automatic {level.value} card is due for case {state.case_id}")
+    at = state.rules.add(state.stage_due_at, thresholds[level])
+    if now < at:
+        raise DeadlineNotReached(
+            f"the automatic {level.value} card of case {state.case_id} is due at {at.isoformat()}"
+        )
 
 
 def _reply(state: CaseState, cmd: c.ReplyToSupervision, now: datetime) -> Draft:

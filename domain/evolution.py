@@ -18,6 +18,8 @@ def _enter(state: CaseState, stage: Stage, event: e.Event) -> CaseState:
         stage_due_at=due,
         stage_warn_at=warn,
         light=Light.GREEN,
+        # The ladder's cards belong to one stage episode: a new stage starts uncarded.
+        supervision_level=None if stage is not state.stage else state.supervision_level,
     )
 
 
@@ -102,6 +104,7 @@ def apply(s: CaseState, ev: e.Event) -> CaseState:
                 department="",
                 return_count=s.return_count + 1,
                 supervision_pending=False,
+                reply_due_at=None,
             )
             return _enter(s, Stage.DISPATCH, ev)
         case e.SuspensionRequested():
@@ -128,6 +131,7 @@ def apply(s: CaseState, ev: e.Event) -> CaseState:
                 suspended_at=None,
                 remaining="",
                 backlog_at=None,
+                backlog=False,
                 disposal_due_at=ev.disposal_due_at,
             )
             return _reclock(s, ev)
@@ -147,7 +151,10 @@ def apply(s: CaseState, ev: e.Event) -> CaseState:
         case e.StageWarned():
             return updated(s, light=Light.YELLOW)
         case e.StageOverdue():
-            late = s.disposal_late or ev.stage in DEPARTMENT_STAGES
+            # Late disposal is the disposal deadline passing, not a slow sign-for.
+            late = s.disposal_late or (
+                ev.stage in DEPARTMENT_STAGES and ev.due_at == s.disposal_due_at
+            )
             return updated(
                 s, light=Light.RED, overdue_count=s.overdue_count + 1, disposal_late=late
             )

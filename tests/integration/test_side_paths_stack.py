@@ -301,6 +301,9 @@ async def test_ladder_yellow_red_and_automatic_cards(client: Client, store: Even
     ]
     assert [e.level.value for e in ladder[2:]] == ["yellow", "red"]  # type: ignore[attr-defined]
     assert all(e.actor.role is Role.SYSTEM for e in ladder)
-    # Signing for moves on; the case closes as overdue (its disposal went late).
-    await steps(client, case_id, main_line()[2:])
-    assert store.case(case_id)["closing_type"] == "overdue"
+    # Signing for moves on and starts a new, uncarded stage. The sign-for was late, the
+    # disposal (4 hours) was not: the case closes as normal.
+    await steps(client, case_id, main_line()[2:3])
+    assert store.case(case_id)["supervision_level"] == ""
+    await steps(client, case_id, main_line()[3:])
+    assert store.case(case_id)["closing_type"] == "normal"

@@ -81,7 +81,7 @@ rules_st = st.sampled_from(
 )
 
 
-def reports() -> st.SearchStrategy[c.Command]:
+def reports() -> st.SearchStrategy[c.ReportCase]:
     return st.builds(
         lambda a, rules, source, self_handled, result: report(
             actor=a,
@@ -113,7 +113,7 @@ def commands() -> st.SearchStrategy[c.Command]:
         b(c.RejectCase, actor=actors, reason=texts),
         b(c.CancelCase, actor=actors, reason=texts),
         b(c.MergeCase, actor=actors, into=st.sampled_from(["", CASE, "c-0"])),
-        b(c.RecordDuplicate, actor=actors, duplicate=st.sampled_from(["", "c-8", "c-9"])),
+        b(c.RecordDuplicate, actor=actors, duplicate=st.sampled_from(["", "c-8", "c-9", CASE])),
         b(c.ReviewSelfHandling, actor=actors, approve=st.booleans(), note=texts),
         b(c.DispatchCase, actor=actors, department=st.sampled_from(["", *DEPTS])),
         b(c.SignFor, actor=actors),
@@ -236,9 +236,16 @@ class Model:
     overdues: int = 0
 
     # The clocks.
+    def enter(self, stage: str) -> None:
+        """A new stage starts uncarded: the ladder's level belongs to one stage episode."""
+        if stage != self.stage:
+            self.level = None
+        self.stage = stage
+
     def open_stage(self, stage: str, now: datetime) -> None:
         limit = STAGE_MINUTES[stage]
-        self.stage, self.light = stage, "green"
+        self.enter(stage)
+        self.light = "green"
         self.due, self.warn = now + minutes(limit), now + minutes(limit * WARN)
 
     def run_until(self, due: datetime, now: datetime) -> None:
@@ -291,7 +298,8 @@ class Model:
             case c.MergeCase():
                 return filled(cmd.into) and cmd.into != CASE
             case c.RecordDuplicate():
-                return filled(cmd.duplicate) and cmd.duplicate not in self.duplicates
+                dup = cmd.duplicate.strip()
+                return filled(dup) and dup != CASE and dup not in self.duplicates
             case c.ReviewSelfHandling():
                 return cmd.approve or filled(cmd.note)
             case c.DispatchCase():
@@ -325,8 +333,19 @@ class Model:
             case c.UrgeCase():
                 return filled(cmd.message)
             case c.SuperviseCase():
+                if a.role is not Y:
+                    return filled(cmd.message)
+                # The ladder's cards: upward only, yellow/red, once overdue by the threshold.
                 above = self.level is None or RANK[cmd.level] > RANK[self.level]
-                return filled(cmd.message) and (a.role is not Y or above)
+                after = {"yellow": YELLOW_AFTER, "red": RED_AFTER}.get(cmd.level.value)
+                return (
+                    filled(cmd.message)
+                    and above
+                    and after is not None
+                    and self.light == "red"
+                    and self.due is not None
+                    and now >= self.due + minutes(after)
+                )
             case c.ReplyToSupervision():
                 return self.owns(a) and self.reply_pending and filled(cmd.reply)
             case c.MarkStageWarning():
@@ -348,7 +367,8 @@ class Model:
         raise AssertionError(cmd)
 
     def end(self, stage: str, closing_type: str = "") -> None:
-        self.stage, self.closing_type = stage, closing_type
+        self.enter(stage)
+        self.closing_type = closing_type
         self.due = self.warn = None
         self.light, self.pending, self.suspended = "green", "", False
 
@@ -395,7 +415,7 @@ class Model:
                 if self.due > self.disposal_due:
                     self.run_until(self.disposal_due, now)
             case c.SignFor():
-                self.stage = "handle"
+                self.enter("handle")
                 assert self.disposal_due is not None
                 self.run_until(self.disposal_due, now)
             case c.RequestExtension():
@@ -413,7 +433,8 @@ class Model:
                 self.run_until(self.disposal_due, now)
             case c.DecideReturn():
                 self.pending, self.department, self.returns = "", "", self.returns + 1
-                self.reply_pending = False
+                # The reply is no longer expected from the department that returned it.
+                self.reply_pending, self.reply_due = False, None
                 self.open_stage("dispatch", now)
             case c.DecideSuspension():
                 self.pending, self.suspended = "", True
@@ -424,7 +445,7 @@ class Model:
                 self.due = self.warn = None
                 self.light = "green"
             case c.ResumeCase():
-                self.suspended, self.backlog_at = False, None
+                self.suspended, self.backlog_at, self.backlog = False, None, False
                 self.disposal_due = now + minutes(self.left) if self.left else now
                 self.left = None
                 self.run_until(self.disposal_due, now)
@@ -437,7 +458,7 @@ class Model:
             case c.RecordClosureCheck():
                 self.reworks += 1
                 self.disposal_due = self.disposal_from(now)
-                self.stage = "handle"
+                self.enter("handle")
                 self.run_until(self.disposal_due, now)
             case c.CloseCase():
                 self.end("closed", "overdue" if self.late else "normal")
@@ -453,7 +474,8 @@ class Model:
                 self.light = "yellow"
             case c.MarkStageOverdue():
                 self.light, self.overdues = "red", self.overdues + 1
-                self.late = self.late or self.stage in IN_DEPT
+                # Late disposal is the disposal deadline passing, not a slow sign-for.
+                self.late = self.late or (self.stage in IN_DEPT and self.due == self.disposal_due)
             case _:
                 raise AssertionError(cmd)
 
@@ -539,7 +561,7 @@ def _moves(
     handler = HANDLERS.get(department, HANDLERS[DEPTS[0]])
     acc, lead, disp = ACTORS[A], ACTORS[S], ACTORS[D]
     sup, boss = ACTORS[V], ACTORS[L]
-    decisions = {
+    decisions: dict[str, list[c.Command]] = {
         "extension": [
             c.DecideExtension(actor=disp, approve=True),
             c.DecideExtension(actor=lead, approve=False, note="no"),
@@ -592,7 +614,7 @@ def _moves(
         c.UrgeCase(actor=sup, message="hurry"),
         c.RecordDuplicate(actor=SYSTEM_ACTOR, duplicate="c-9"),
     ]
-    verifying = {
+    verifying: dict[str, list[c.Command]] = {
         "": [c.RequestVerification(actor=acc, assignee=WORKER.id)],
         "requested": [
             c.RecordVerification(actor=WORKER, confirmed=True),
@@ -601,6 +623,7 @@ def _moves(
         ],
         "refuted": [c.RejectCase(actor=lead, reason="nothing there")],
     }
+    first: list[c.Command]
     if stage == "verify" and verification in verifying:
         first = verifying[verification]
     elif pending:

@@ -8,6 +8,7 @@ by hand from the 2026 holiday notice in domain/data/calendar_cn.json.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -229,7 +230,7 @@ def self_handled_report(**kw: object) -> c.ReportCase:
         "result_photos": ("sha256:after",),
     }
     fields.update(kw)
-    return report(**fields)
+    return report(**fields)  # type: ignore[arg-type]
 
 
 def test_a_self_handled_report_goes_to_review_with_the_review_deadline() -> None:
@@ -713,7 +714,7 @@ def test_a_closed_case_is_not_urged() -> None:
     case_at(Stage.CLOSED).refused(c.UrgeCase(actor=SUPERVISOR, message="x"), WrongStage, "已结案")
 
 
-@pytest.mark.parametrize("actor", [SUPERVISOR, COMMANDER, SYSTEM_ACTOR])
+@pytest.mark.parametrize("actor", [SUPERVISOR, COMMANDER])
 @pytest.mark.parametrize("level", list(SupervisionLevel))
 def test_supervision_in_a_department_stage_expects_a_reply(
     actor: Actor, level: SupervisionLevel
@@ -764,8 +765,37 @@ def test_a_system_card_at_or_below_the_current_level_is_refused_a_person_may_rep
     # A person may supervise again; a lower level never lowers the case's level.
     case.do(c.SuperviseCase(actor=COMMANDER, level=SupervisionLevel.ORDINARY, message="again"))
     assert case.state.supervision_level is SupervisionLevel.YELLOW
-    case.do(c.SuperviseCase(actor=SYSTEM_ACTOR, level=SupervisionLevel.RED, message="auto"))
+    # The ladder's red card needs the stage overdue by red_card_after (2 hours here).
+    due = case.state.stage_due_at
+    assert due is not None
+    red = c.SuperviseCase(actor=SYSTEM_ACTOR, level=SupervisionLevel.RED, message="auto")
+    case.refused(red, WrongStage, "no automatic red card")
+    case.do(c.MarkStageOverdue(actor=SYSTEM_ACTOR, stage=Stage.HANDLE), at=due)
+    case.refused(red, DeadlineNotReached, "red card", at=due + 2 * 60 * MIN - MIN)
+    case.do(red, at=due + 2 * 60 * MIN)
     assert case.state.supervision_level is SupervisionLevel.RED
+
+
+def test_the_system_issues_no_ordinary_card_and_cards_only_when_due() -> None:
+    case = case_at(Stage.SIGN_FOR)
+    ordinary = c.SuperviseCase(actor=SYSTEM_ACTOR, level=SupervisionLevel.ORDINARY, message="x")
+    case.refused(ordinary, WrongStage, "no automatic ordinary card")
+    yellow = c.SuperviseCase(actor=SYSTEM_ACTOR, level=SupervisionLevel.YELLOW, message="auto")
+    case.refused(yellow, WrongStage, "no automatic yellow card")  # still green
+    due = case.state.stage_due_at
+    assert due is not None
+    case.do(c.MarkStageOverdue(actor=SYSTEM_ACTOR, stage=Stage.SIGN_FOR), at=due)
+    case.refused(yellow, DeadlineNotReached, "yellow card", at=due + 59 * MIN)
+    event = case.one(yellow, at=due + 60 * MIN)
+    assert isinstance(event, e.SupervisionIssued) and event.level is SupervisionLevel.YELLOW
+
+
+def test_cards_belong_to_a_stage_episode_and_reset_when_the_stage_changes() -> None:
+    case = case_at(Stage.SIGN_FOR)
+    case.do(c.SuperviseCase(actor=SUPERVISOR, level=SupervisionLevel.RED, message="late"))
+    assert case.state.supervision_level is SupervisionLevel.RED
+    case.do(c.SignFor(actor=HANDLER))
+    assert case.state.supervision_level is None and case.state.supervision_pending
 
 
 # -- the escalation ladder: lights, overdue and cards --------------------------------
@@ -1006,7 +1036,7 @@ def _terminal(command: c.Command, stage: Stage = Stage.VERIFY) -> CaseState:
     return case.state
 
 
-STATES: dict[Stage, object] = {
+STATES: dict[Stage, Callable[[], CaseState]] = {
     Stage.VERIFY: lambda: case_at(Stage.VERIFY).state,
     Stage.REVIEW: lambda: _review(),
     Stage.DISPATCH: lambda: case_at(Stage.DISPATCH).state,
@@ -1023,7 +1053,7 @@ STATES: dict[Stage, object] = {
 
 def test_the_sweep_states_are_at_their_stages() -> None:
     for stage, build in STATES.items():
-        state = build()  # type: ignore[operator]
+        state = build()
         assert state.stage is stage
     assert _suspended_handle().status is Status.SUSPENDED
 
@@ -1045,7 +1075,7 @@ def test_every_command_outside_its_stages_is_refused(
     kind: type[c.Command], stage: Stage | None
 ) -> None:
     role = min(PERMISSIONS[kind], key=list(Role).index)
-    state = initial_state(CASE) if stage is None else STATES[stage]()  # type: ignore[operator]
+    state = initial_state(CASE) if stage is None else STATES[stage]()
     with pytest.raises(WrongStage) as caught:
         decide(state, sample(kind, ACTOR_OF[role]), T0 + timedelta(days=30))
     message = str(caught.value)
@@ -1059,6 +1089,6 @@ def test_every_command_outside_its_stages_is_refused(
 
 @pytest.mark.parametrize("stage", list(Stage))
 def test_a_second_report_is_refused_at_every_stage(stage: Stage) -> None:
-    state = STATES[stage]()  # type: ignore[operator]
+    state = STATES[stage]()
     with pytest.raises(WrongStage, match="already reported"):
         decide(state, report(), T0)
