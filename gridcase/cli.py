@@ -27,6 +27,8 @@ from gridcase.cli_common import (
 from gridcase.cli_kpi import kpi_app
 from gridcase.cli_notify import notifications_app, webhooks_app
 from gridcase.cli_reference import reference_app
+from gridcase.cli_simulate import simulate
+from gridcase.cli_users import users_app
 from gridcase.logs import configure_logging
 from gridcase.render import print_case, print_overdue
 from store.db import migrate
@@ -47,6 +49,8 @@ app.add_typer(reference_app, name="reference")
 app.add_typer(kpi_app, name="kpi")
 app.add_typer(notifications_app, name="notifications")
 app.add_typer(webhooks_app, name="webhooks")
+app.command("simulate")(simulate)
+app.add_typer(users_app, name="users")
 
 
 @app.callback()

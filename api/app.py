@@ -1,0 +1,92 @@
+"""The HTTP API: a composition root like the CLI and the workers.
+
+``create_app`` wires settings, the database, the intake and Temporal into a FastAPI app;
+tests pass their own Temporal client and engine. Run it with
+``uvicorn --factory api.app:app_from_env``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import Client
+
+from api import problems
+from api.context import Services, TemporalGateway
+from api.problems import Problem
+from api.routes import cases, center, departments, grid_workers, supervisors
+from gridcase.config import Settings
+from gridcase.intake import Intake
+from store.db import make_engine
+from store.event_store import EventStore
+from store.users import UserStore
+
+log = structlog.get_logger(__name__)
+
+DESCRIPTION = """\
+Case handling for grid-based governance (网格化社会治理).
+
+Authenticate with `Authorization: Bearer <token>` (`gridcase users token issue ID`).
+Errors are RFC 9457 problems (`application/problem+json`) with a stable `code`.
+Lists are pages: `limit` (1–500, default 50) and `offset`; answers `{items, total, limit,
+offset}`. Times are ISO 8601 with an offset.
+"""
+
+
+def create_app(
+    settings: Settings, *, temporal_client: Client | None = None, engine: Engine | None = None
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_engine = engine is None
+        db = engine if engine is not None else make_engine(settings.db_url)
+        intake = await run_in_threadpool(Intake.load, settings, db)
+        gateway = TemporalGateway(settings, temporal_client)
+        if temporal_client is None:
+            try:
+                await gateway.get()
+            except Problem:
+                # Serve what PostgreSQL can answer; Temporal is tried again on first need.
+                log.warning("api_started_without_temporal", target=settings.temporal_target)
+        app.state.services = Services(
+            settings=settings,
+            engine=db,
+            store=EventStore(db),
+            users=UserStore(db),
+            intake=intake,
+            temporal=gateway,
+        )
+        log.info("api_started", district=intake.district.code if intake.district else None)
+        try:
+            yield
+        finally:
+            if own_engine:
+                db.dispose()
+
+    app = FastAPI(
+        title="gridcase API",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    problems.install(app)
+    # Fixed paths first: /v1/cases/overdue must not be read as a case id.
+    for module in (supervisors, grid_workers, center, departments, cases):
+        app.include_router(module.router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    from gridcase.logs import configure_logging
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)

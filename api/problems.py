@@ -1,0 +1,199 @@
+"""Every error as an RFC 9457 problem (``application/problem+json``).
+
+Body: ``type`` (``/problems/<code>`` for ours, ``about:blank`` for plain HTTP errors),
+``title``, ``status``, ``detail``, ``instance`` (the request path) and ``code``, the
+domain's stable error code, so a client can branch on it without parsing text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.client import RPCError, RPCStatusCode, WorkflowUpdateRPCTimeoutOrCancelledError
+
+from domain.errors import (
+    DeadlineNotReached,
+    DomainError,
+    NotYourCase,
+    WrongRole,
+    WrongStage,
+)
+from store.errors import CaseNotFound as StoreCaseNotFound
+from workflows.client import CaseNotFound, DuplicateReport
+
+log = structlog.get_logger(__name__)
+
+MEDIA_TYPE = "application/problem+json"
+
+# Domain refusals by HTTP status; any other DomainError (InvalidCommand, UnknownCategory,
+# PointOutsideGrids, UnknownOrgUnit, InvalidOrgCode, …) is a 422: the request was
+# understood but its content cannot be accepted.
+_DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (WrongRole, 403),
+    (NotYourCase, 403),
+    (WrongStage, 409),
+    (DeadlineNotReached, 409),
+)
+_TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    422: "Unprocessable content",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+class ProblemBody(BaseModel):
+    """An RFC 9457 problem detail (for the OpenAPI document)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str = ""
+    instance: str = ""
+    code: str = ""
+
+
+class Problem(Exception):
+    """Raise to answer with a problem; ``extra`` members are added to the body."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        title: str = "",
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.title = title or _TITLES.get(status, "Error")
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def not_found(what: str) -> Problem:
+    return Problem(404, "not_found", what)
+
+
+def unauthenticated(detail: str) -> Problem:
+    return Problem(401, "unauthenticated", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def forbidden(detail: str) -> Problem:
+    return Problem(403, "forbidden", detail)
+
+
+def temporal_unavailable(detail: str) -> Problem:
+    return Problem(503, "temporal_unavailable", detail, headers={"Retry-After": "5"})
+
+
+def problem_response(request: Request, problem: Problem) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"/problems/{problem.code}" if problem.code else "about:blank",
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail,
+        "instance": request.url.path,
+    }
+    if problem.code:
+        body["code"] = problem.code
+    body.update(jsonable_encoder(problem.extra))
+    return JSONResponse(
+        body, status_code=problem.status, headers=problem.headers, media_type=MEDIA_TYPE
+    )
+
+
+def from_domain(err: DomainError) -> Problem:
+    status = next((s for cls, s in _DOMAIN_STATUS if isinstance(err, cls)), 422)
+    return Problem(status, err.code, err.message, title=type(err).__name__)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into a problem."""
+
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Problem)
+        return problem_response(request, exc)
+
+    async def on_domain(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DomainError)
+        return problem_response(request, from_domain(exc))
+
+    async def on_not_found(request: Request, exc: Exception) -> JSONResponse:
+        return problem_response(request, not_found(str(exc)))
+
+    async def on_duplicate(request: Request, exc: Exception) -> JSONResponse:
+        return problem_response(request, Problem(409, "duplicate_report", str(exc)))
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        where = ".".join(str(p) for p in first["loc"])
+        detail = f"{where}: {first['msg']}" if where else str(first["msg"])
+        return problem_response(
+            request,
+            Problem(422, "validation_error", detail, title="Invalid request", errors=errors),
+        )
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        problem = Problem(exc.status_code, "", str(exc.detail), headers=dict(exc.headers or {}))
+        return problem_response(request, problem)
+
+    async def on_rpc(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RPCError)
+        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            problem = temporal_unavailable(f"Temporal is unreachable: {exc.message}")
+        else:
+            log.error("temporal_refused", status=str(exc.status), message=exc.message)
+            problem = Problem(500, "temporal_error", f"Temporal refused the call: {exc.message}")
+        return problem_response(request, problem)
+
+    async def on_update_timeout(request: Request, exc: Exception) -> JSONResponse:
+        # No worker took the step in time: the case is intact, the caller may retry.
+        detail = "the case's worker did not answer in time; try again"
+        return problem_response(request, temporal_unavailable(detail))
+
+    async def on_error(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("api_unhandled_error", path=request.url.path)
+        return problem_response(request, Problem(500, "internal_error", "unexpected error"))
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(DomainError, on_domain)
+    app.add_exception_handler(CaseNotFound, on_not_found)
+    app.add_exception_handler(StoreCaseNotFound, on_not_found)
+    app.add_exception_handler(DuplicateReport, on_duplicate)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(RPCError, on_rpc)
+    app.add_exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError, on_update_timeout)
+    app.add_exception_handler(Exception, on_error)
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ProblemBody, "content": {MEDIA_TYPE: {}}, "description": title}
+    for status, title in _TITLES.items()
+    if status in (401, 403, 404, 409, 422, 503)
+}

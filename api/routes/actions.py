@@ -1,0 +1,96 @@
+"""Acting on a case: one route per human step, all through ``perform``.
+
+Order of checks: authentication (401), jurisdiction over the case (404, as if it did not
+exist), then the domain's own rules inside the workflow's update validator: role (403),
+stage (409), fields and org unit (422 / 403). The actor is the authenticated caller.
+"""
+
+# No "from __future__ import annotations": the endpoints built below are annotated with
+# a body model chosen at run time, which FastAPI must see as a real class.
+
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Body, Depends
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import Caller
+from api.context import Services, services
+from api.jurisdiction import visible_case
+from api.problems import PROBLEM_RESPONSES
+from api.schemas import ActionOut
+from api.steps import StepBody, body_is_optional
+from domain.case import COMMAND_LABELS
+from store.users import Principal
+from workflows import client as cases
+from workflows.steps import HUMAN_STEPS
+
+log = structlog.get_logger(__name__)
+
+Svc = Annotated[Services, Depends(services)]
+
+
+async def perform(
+    svc: Services, who: Principal, case_id: str, step: str, body: StepBody
+) -> ActionOut:
+    row = await run_in_threadpool(visible_case, svc.engine, who, case_id)
+    actor = who.actor(grid=row["grid"])
+    command = body.command(actor, row, svc.intake)
+    client = await svc.temporal.get()
+    result = await cases.act(client, case_id, command)
+    log.info(
+        "case_step",
+        case_id=case_id,
+        step=step,
+        actor=str(actor),
+        stage=result.stage,
+        events=result.events,
+    )
+    return ActionOut(
+        case_id=result.case_id,
+        version=result.version,
+        status=result.status,
+        stage=result.stage,
+        stage_due_at=result.stage_due_at,
+        events=list(result.events),
+    )
+
+
+def add_step_route(
+    router: APIRouter, step: str, model: type[StepBody], *, path: str = "", summary: str = ""
+) -> None:
+    """``POST /v1/cases/{case_id}/<path or step>`` taking ``model`` as its body."""
+    label = COMMAND_LABELS[HUMAN_STEPS[step]]
+    doc = (model.__doc__ or "").strip()
+    description = f"{label}. {doc}" if doc and not doc.startswith("!") else label
+
+    if body_is_optional(model):
+
+        async def endpoint(
+            case_id: str,
+            who: Caller,
+            svc: Svc,
+            body: Annotated[model | None, Body()] = None,  # type: ignore[valid-type]
+        ) -> ActionOut:
+            return await perform(svc, who, case_id, step, body or model())
+
+    else:
+
+        async def endpoint(  # type: ignore[misc]
+            case_id: str,
+            who: Caller,
+            svc: Svc,
+            body: Annotated[model, Body()],  # type: ignore[valid-type]
+        ) -> ActionOut:
+            return await perform(svc, who, case_id, step, body)
+
+    router.add_api_route(
+        f"/v1/cases/{{case_id}}/{path or step}",
+        endpoint,
+        methods=["POST"],
+        response_model=ActionOut,
+        summary=summary or label,
+        description=description,
+        operation_id=f"case_{(path or step)}",
+        responses=PROBLEM_RESPONSES,
+    )

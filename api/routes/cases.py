@@ -1,0 +1,39 @@
+"""One case for anyone whose jurisdiction covers it: its state and timeline, and every
+human step (``POST /v1/cases/{case_id}/{step}``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import Caller
+from api.context import Services, services
+from api.jurisdiction import visible_case
+from api.problems import PROBLEM_RESPONSES
+from api.routes.actions import add_step_route
+from api.schemas import CaseDetail
+from api.steps import STEP_BODIES
+from api.timeline import case_detail
+from store.users import Principal
+
+router = APIRouter(tags=["cases"], responses=PROBLEM_RESPONSES)
+
+
+def read_case(svc: Services, who: Principal, case_id: str) -> CaseDetail:
+    row: dict[str, Any] = visible_case(svc.engine, who, case_id)
+    return case_detail(row, svc.store.records(case_id), who)
+
+
+@router.get("/v1/cases/{case_id}", response_model=CaseDetail, summary="A case and its timeline")
+async def get_case(
+    case_id: str, who: Caller, svc: Annotated[Services, Depends(services)]
+) -> CaseDetail:
+    """Current state (projection), deadlines, light, and the full timeline from the event
+    log. Personal data (the reporter, grid workers' ids) only for supervision staff."""
+    return await run_in_threadpool(read_case, svc, who, case_id)
+
+
+for _step, _model in STEP_BODIES.items():
+    add_step_route(router, _step, _model)

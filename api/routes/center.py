@@ -1,0 +1,37 @@
+"""Supervision and command center staff (受理员, 值班长, 派遣员): their work queues. Their
+steps (file, reject, dispatch, decide requests, close …) are the generic case steps."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from api.auth import CENTER_STAFF, role_in
+from api.context import Services, services
+from api.problems import PROBLEM_RESPONSES
+from api.queries import CenterQueue, center_inbox
+from api.schemas import CaseOut, Limit, Offset, Page, case_out
+from api.timeline import must_redact
+from store.users import Principal
+
+router = APIRouter(tags=["center"], responses=PROBLEM_RESPONSES)
+
+# Leaders decide suspensions, so they read the request queue too (within their area).
+CenterReader = Annotated[Principal, Depends(role_in(*CENTER_STAFF, "leader"))]
+
+
+@router.get("/v1/inbox/center", response_model=Page[CaseOut], summary="The center's queues")
+def center_queue(
+    svc: Annotated[Services, Depends(services)],
+    who: CenterReader,
+    queue: Annotated[CenterQueue, Query(description="to_file, to_dispatch or requests")],
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """to_file: reports to verify and file (and self-handling to review); to_dispatch:
+    filed cases to send to a department; requests: extension, return and suspension
+    requests to decide. The soonest due first."""
+    rows, total = center_inbox(svc.engine, who, queue, limit, offset)
+    items = [case_out(r, redact=must_redact(who, r["reporter_id"])) for r in rows]
+    return {"items": items, "total": total, "limit": limit, "offset": offset}

@@ -1,0 +1,176 @@
+"""Grid workers (网格员): report (上报), see their verify and check tasks, answer them.
+
+A report is idempotent by its id (``report_id`` in the body, else the ``Idempotency-Key``
+header): the same report sent again answers 200 with the same case, the same id with a
+different report 409. A grid worker reports only in the grids he patrols.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import structlog
+from fastapi import APIRouter, Depends, Header, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import role_in
+from api.context import Services, services
+from api.problems import PROBLEM_RESPONSES, Problem
+from api.queries import tasks
+from api.routes.actions import add_step_route
+from api.routes.cases import read_case
+from api.schemas import CaseDetail, Limit, Offset, Page, TaskOut, case_out
+from api.steps import VerificationBody
+from api.timeline import must_redact
+from domain.events import Location
+from store.users import Principal
+from workflows import client as cases
+
+log = structlog.get_logger(__name__)
+
+router = APIRouter(tags=["grid workers"], responses=PROBLEM_RESPONSES)
+Svc = Annotated[Services, Depends(services)]
+PROJECTION_WAIT = 10.0  # seconds for the new case's first event to reach the projection
+
+
+class LocationIn(BaseModel):
+    lon: float = Field(ge=-180, le=180, description="WGS84 longitude")
+    lat: float = Field(ge=-90, le=90, description="WGS84 latitude")
+    address: str = ""
+
+
+class SelfHandledIn(BaseModel):
+    """自行处置: fixed on the spot; the center reviews it."""
+
+    model_config = ConfigDict(extra="forbid")
+    result: str = Field(min_length=1, description="What was done")
+    photos: list[str] = []
+
+
+class ReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    report_id: str | None = Field(
+        None, description="Client report id; else the Idempotency-Key header"
+    )
+    category: str = Field(min_length=1, examples=["E0101"])
+    description: str = Field(min_length=1)
+    location: LocationIn | None = None
+    grid: str = Field("", description="15-digit unit grid; located from the point if omitted")
+    photos: list[str] = []
+    source: str | None = Field(
+        None, description="Intake channel; acceptors only (default hotline_12345)"
+    )
+    self_handled: SelfHandledIn | None = None
+
+
+def _report_id(body: ReportIn, key: str | None) -> str:
+    if body.report_id and key and body.report_id != key:
+        raise Problem(422, "report_id_mismatch", "report_id and the Idempotency-Key header differ")
+    found = body.report_id or key
+    if not found:
+        raise Problem(
+            422, "report_id_required", "give report_id in the body or an Idempotency-Key header"
+        )
+    return found
+
+
+def _source(who: Principal, body: ReportIn) -> str:
+    if who.role == "grid_worker":
+        if body.source not in (None, "grid_worker"):
+            raise Problem(422, "invalid_source", "a grid worker's reports come from grid_worker")
+        return "grid_worker"
+    return body.source or "hotline_12345"
+
+
+async def _wait_for_case(svc: Services, who: Principal, case_id: str) -> CaseDetail:
+    """The new case as the projection shows it: its first event is appended by an
+    activity just after the workflow starts, so it may take a moment to appear."""
+    deadline = time.monotonic() + PROJECTION_WAIT
+    while True:
+        try:
+            return await run_in_threadpool(read_case, svc, who, case_id)
+        except Problem as exc:
+            if exc.status != 404 or time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(0.1)
+
+
+@router.post(
+    "/v1/reports",
+    status_code=201,
+    response_model=CaseDetail,
+    summary="上报: report an incident",
+    responses={200: {"model": CaseDetail, "description": "the same report again: same case"}},
+)
+async def report(
+    body: ReportIn,
+    response: Response,
+    svc: Svc,
+    who: Annotated[Principal, Depends(role_in("grid_worker", "acceptor"))],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> CaseDetail:
+    report_id = _report_id(body, idempotency_key)
+    location = None
+    if body.location is not None:
+        location = Location(
+            lon=body.location.lon, lat=body.location.lat, address=body.location.address
+        )
+    handled = body.self_handled
+    command = svc.intake.report(
+        actor=who.actor(),
+        category=body.category,
+        description=body.description,
+        grid=body.grid,
+        location=location,
+        photos=body.photos,
+        source=_source(who, body),
+        self_handled=handled is not None,
+        self_handling_result=handled.result if handled else "",
+        result_photos=handled.photos if handled else (),
+    )
+    if who.role == "grid_worker":
+        if command.grid not in who.units:
+            raise Problem(
+                403,
+                "not_your_grid",
+                f"grid {command.grid} is not one you patrol ({', '.join(who.units)})",
+            )
+        # He reports as the worker of the grid the case is in.
+        command = replace(command, actor=who.actor(grid=command.grid))
+    client = await svc.temporal.get()
+    receipt = await cases.report_case(client, report_id, command, datetime.now(UTC))
+    log.info(
+        "case_reported_via_api",
+        case_id=report_id,
+        actor=str(command.actor),
+        created=receipt.created,
+        grid=command.grid,
+    )
+    response.status_code = 201 if receipt.created else 200
+    response.headers["Location"] = f"/v1/cases/{report_id}"
+    return await _wait_for_case(svc, who, report_id)
+
+
+@router.get("/v1/tasks", response_model=Page[TaskOut], summary="My verify and check tasks")
+def my_tasks(
+    svc: Svc,
+    who: Annotated[Principal, Depends(role_in("grid_worker"))],
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """Cases waiting for my on-site verification (核实) and cases in my grids waiting for
+    the re-check (核查), the soonest due first."""
+    rows, total = tasks(svc.engine, who, limit, offset)
+    items = [case_out(r, redact=must_redact(who, r["reporter_id"]), task=r["task"]) for r in rows]
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+# 核实 under the name a grid worker's app uses; 核查 is the generic `check` step
+# (api.routes.cases), with the same jurisdiction and rules.
+add_step_route(router, "record_verification", VerificationBody, path="verification")
