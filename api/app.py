@@ -2,7 +2,7 @@
 
 ``create_app`` wires settings, the database, the intake and Temporal into a FastAPI app;
 tests pass their own Temporal client and engine. Run it with
-``uvicorn --factory api.app:app_from_env``.
+``uvicorn --factory api.app:create_app_from_env``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from api.context import Services, TemporalGateway
 from api.problems import Problem
 from api.routes import cases, center, departments, grid_workers, supervisors
 from gridcase.config import Settings
-from gridcase.intake import Intake
+from gridcase.intake import IntakeSource
 from store.db import make_engine
 from store.event_store import EventStore
 from store.users import UserStore
@@ -45,7 +45,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_engine = engine is None
         db = engine if engine is not None else make_engine(settings.db_url)
-        intake = await run_in_threadpool(Intake.load, settings, db)
+        intakes = await run_in_threadpool(IntakeSource, settings, db)
+        intake = intakes.get()
         gateway = TemporalGateway(settings, temporal_client)
         if temporal_client is None:
             try:
@@ -58,7 +59,7 @@ def create_app(
             engine=db,
             store=EventStore(db),
             users=UserStore(db),
-            intake=intake,
+            intakes=intakes,
             temporal=gateway,
         )
         log.info("api_started", district=intake.district.code if intake.district else None)
@@ -78,10 +79,21 @@ def create_app(
         redoc_url=None,
     )
     problems.install(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        """Liveness for load balancers and Kubernetes: the process serves HTTP."""
+        return {"status": "ok"}
+
     # Fixed paths first: /v1/cases/overdue must not be read as a case id.
     for module in (supervisors, grid_workers, center, departments, cases):
         app.include_router(module.router)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The production entry point: ``uvicorn --factory api.app:create_app_from_env``."""
+    return app_from_env()
 
 
 def app_from_env() -> FastAPI:

@@ -17,7 +17,7 @@ from temporalio.client import Client
 
 from api.problems import temporal_unavailable
 from gridcase.config import Settings
-from gridcase.intake import Intake
+from gridcase.intake import Intake, IntakeSource
 from store.event_store import EventStore
 from store.users import UserStore
 
@@ -62,8 +62,13 @@ class Services:
     engine: Engine
     store: EventStore
     users: UserStore
-    intake: Intake
+    intakes: IntakeSource
     temporal: TemporalGateway
+
+    @property
+    def intake(self) -> Intake:
+        """Rules, grids and routing as imported now (reloaded after a new import)."""
+        return self.intakes.get()
 
 
 def services(request: Request) -> Services:

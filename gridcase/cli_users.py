@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from gridcase.cli_common import console, fail, settings
+from gridcase.cli_common import console, err_console, fail, settings
 from store.auth_models import USER_ROLES
 from store.db import make_engine
 from store.users import UserError, UserStore
@@ -92,7 +92,8 @@ def issue(
     except UserError as exc:
         fail(str(exc))
         raise
-    console.print(f"token {issued.id} for {issued.owner} (shown once, keep it safe):")
+    # The note to stderr, the token alone to stdout: TOKEN=$(gridcase users token issue ID)
+    err_console.print(f"token {issued.id} for {issued.owner} (shown once, keep it safe):")
     print(issued.secret)
 
 
@@ -116,5 +117,5 @@ def add_client(
     except UserError as exc:
         fail(str(exc))
         raise
-    console.print(f"API client {issued.id} ({issued.owner}); api_key (shown once):")
+    err_console.print(f"API client {issued.id} ({issued.owner}); api_key (shown once):")
     print(issued.secret)

@@ -47,6 +47,7 @@ class Settings:
     TEMPORAL_ADDRESS   host:port of an external Temporal (default: embedded dev server)
     TEMPORAL_NAMESPACE Temporal namespace (default "default")
     GRIDCASE_TEMPORAL_PORT / GRIDCASE_TEMPORAL_UI_PORT  embedded Temporal ports (7233 / 8233)
+    GRIDCASE_API_HOST / GRIDCASE_API_PORT  where `up` serves the HTTP API (127.0.0.1 / 8000)
     GRIDCASE_LOG_LEVEL (INFO), GRIDCASE_LOG_FORMAT (auto | json | console)
     GRIDCASE_POLICY    JSON file of the center's policy (stage limits, ladder; see
                        domain/policy.py); default: gridcase's defaults
@@ -62,6 +63,8 @@ class Settings:
     temporal_ui_port: int
     log_level: str
     log_format: str
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
     policy_file: Path | None = None
     calendar_file: Path | None = None
 
@@ -85,6 +88,8 @@ class Settings:
             temporal_ui_port=_int(env, "GRIDCASE_TEMPORAL_UI_PORT", 8233),
             log_level=env.get("GRIDCASE_LOG_LEVEL", "INFO").upper(),
             log_format=log_format,
+            api_host=env.get("GRIDCASE_API_HOST", "127.0.0.1"),
+            api_port=_int(env, "GRIDCASE_API_PORT", 8000),
             policy_file=_path(env, "GRIDCASE_POLICY"),
             calendar_file=_path(env, "GRIDCASE_CALENDAR"),
         )

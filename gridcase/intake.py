@@ -4,6 +4,8 @@ district is loaded) and the department routing suggests. Used by the CLI and the
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,7 +21,7 @@ from domain.roles import Actor
 from domain.routing import Router
 from domain.taxonomy import Taxonomy
 from gridcase.config import Settings
-from store.reference import NoDistrictLoaded, load_district, load_router
+from store.reference import NoDistrictLoaded, load_district, load_router, reference_version
 
 
 @dataclass(frozen=True)
@@ -91,3 +93,28 @@ class Intake:
 
     def suggest_department(self, category: str, grid: str) -> str:
         return self.router.route(category, grid).department
+
+
+class IntakeSource:
+    """The current Intake of a long-running process (the API): reloaded when reference
+    data is imported again, checked at most every ``ttl`` seconds (one small query)."""
+
+    def __init__(self, settings: Settings, engine: Engine, ttl: float = 5.0) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._intake = Intake.load(settings, engine)
+        self._version = reference_version(engine)
+        self._checked = time.monotonic()
+
+    def get(self) -> Intake:
+        if time.monotonic() - self._checked < self.ttl:
+            return self._intake
+        with self._lock:
+            self._checked = time.monotonic()
+            version = reference_version(self.engine)
+            if version != self._version:
+                self._intake = Intake.load(self.settings, self.engine)
+                self._version = version
+        return self._intake

@@ -57,22 +57,39 @@ async def start_notification_drain(settings: Settings) -> None:
     log.info("notification_drain_running", workflow_id=handle.id, run_id=handle.result_run_id)
 
 
-class WorkerProcesses:
-    """The three worker processes, restarted if one dies, stopped gracefully on exit."""
+class ChildProcesses:
+    """The worker processes (one per task queue) and the API, restarted if one dies,
+    stopped gracefully on exit."""
 
     def __init__(self, settings: Settings, env: dict[str, str]) -> None:
         self.settings = settings
         self.env = env
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.commands = {
+            f"worker-{kind}": [sys.executable, "-m", "gridcase.cli", "worker", kind]
+            for kind in KINDS
+        }
+        self.commands["api"] = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "api.app:create_app_from_env",
+            "--host",
+            settings.api_host,
+            "--port",
+            str(settings.api_port),
+            "--no-access-log",
+        ]
 
     def pidfile(self, kind: str) -> Path:
-        return self.settings.run_dir / f"worker-{kind}.pid"
+        return self.settings.run_dir / f"{kind}.pid"
 
     def start(self, kind: str) -> None:
         stop_stale(self.pidfile(kind))
-        logfile = (self.settings.logs_dir / f"worker-{kind}.log").open("ab")
+        logfile = (self.settings.logs_dir / f"{kind}.log").open("ab")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gridcase.cli", "worker", kind],
+            self.commands[kind],
             env=self.env,
             stdout=logfile,
             stderr=subprocess.STDOUT,
@@ -83,13 +100,13 @@ class WorkerProcesses:
         self.procs[kind] = proc
 
     def start_all(self) -> None:
-        for kind in KINDS:
+        for kind in self.commands:
             self.start(kind)
 
     def restart_dead(self) -> None:
         for kind, proc in list(self.procs.items()):
             if proc.poll() is not None:
-                log.warning("worker_died_restarting", kind=kind, returncode=proc.returncode)
+                log.warning("process_died_restarting", kind=kind, returncode=proc.returncode)
                 self.start(kind)
 
     def stop_all(self) -> None:
@@ -112,7 +129,7 @@ def up(settings: Settings, console: Console) -> None:
     settings.run_dir.mkdir(exist_ok=True)
     postgres = None if settings.database_url else EmbeddedPostgres(settings)
     temporal = None if settings.temporal_address else EmbeddedTemporal(settings)
-    workers: WorkerProcesses | None = None
+    workers: ChildProcesses | None = None
     stop = False
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -136,7 +153,7 @@ def up(settings: Settings, console: Console) -> None:
             GRIDCASE_HOME=str(settings.home),
             GRIDCASE_LOG_FORMAT="json",
         )
-        workers = WorkerProcesses(settings, env)
+        workers = ChildProcesses(settings, env)
         workers.start_all()
         asyncio.run(start_notification_drain(settings))
         print_where(console, settings, db_url, target)
@@ -162,4 +179,6 @@ def print_where(console: Console, settings: Settings, db_url: str, target: str) 
     if settings.temporal_ui_url:
         console.print(f"  Temporal web UI  {settings.temporal_ui_url}")
     console.print(f"  workers          {', '.join(KINDS)} (logs in {settings.logs_dir})")
+    api = f"http://{settings.api_host}:{settings.api_port}"
+    console.print(f"  HTTP API         {api} (docs {api}/docs, Open311 {api}/open311/v2/)")
     console.print("Try `gridcase demo` in another shell. Ctrl-C stops everything.")

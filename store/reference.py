@@ -566,3 +566,10 @@ def _newest_versions(conn: Connection) -> dict[str, KindVersion]:
         r.kind: KindVersion(r.kind, r.id, r.checksum, r.source, r.imported_at, dict(r.counts))
         for r in rows
     }
+
+
+def reference_version(engine: Engine) -> int:
+    """The newest import's id (0 when nothing was imported): changes on every import."""
+    with engine.connect() as conn:
+        found = conn.execute(select(func.max(ReferenceVersionRow.id))).scalar()
+    return int(found or 0)

@@ -1,0 +1,1 @@
+"""Benchmarks of gridcase: `python -m bench` (see bench/README.md)."""

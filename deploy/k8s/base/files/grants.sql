@@ -1,0 +1,30 @@
+-- Table privileges of the gridcase roles. Run as gridcase_owner (the role that ran
+-- `gridcase migrate`, so the owner of every table) right after every migration: the
+-- migrate Job does. Idempotent. A migration that adds a table an activity or the API uses
+-- must add its grant here (tests/unit/test_deploy_files.py lists the tables named here).
+\set ON_ERROR_STOP on
+
+GRANT USAGE ON SCHEMA public TO gridcase_supervision, gridcase_disposal, gridcase_api;
+
+-- Both activity workers append to a case's stream (store/event_store.py::append): advisory
+-- lock, read the stream's version and events, INSERT events (append-only: no UPDATE or
+-- DELETE, the trigger refuses them anyway), upsert the `cases` projection, INSERT the
+-- notices the events call for (outbox). Supervision also reads `cases` to check a merge
+-- target, and drains the outbox (claim with FOR UPDATE SKIP LOCKED, mark delivered/failed)
+-- to the active webhook subscriptions.
+GRANT SELECT, INSERT ON events TO gridcase_supervision, gridcase_disposal;
+GRANT SELECT, INSERT, UPDATE ON cases TO gridcase_supervision, gridcase_disposal;
+GRANT INSERT ON notifications TO gridcase_disposal;
+-- SQLAlchemy inserts a notice with RETURNING notifications.id: SELECT on that column only.
+GRANT SELECT (id) ON notifications TO gridcase_disposal;
+GRANT SELECT, INSERT, UPDATE ON notifications TO gridcase_supervision;
+GRANT SELECT ON webhook_subscriptions TO gridcase_supervision;
+
+-- The API reads the projection, the log, reference data and users, and stamps token use
+-- (store/users.py::authenticate). It never writes the event log: every change of a case
+-- goes through its workflow. TO CONFIRM with the API's author when the API is final.
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO gridcase_api;
+GRANT UPDATE ON api_tokens TO gridcase_api;
+
+-- Administration (`gridcase reference …`, `gridcase users …`, `gridcase webhooks …`,
+-- `gridcase rebuild-projections --apply`) runs as gridcase_owner, from a one-off pod.
