@@ -6,7 +6,6 @@ from typing import Any
 
 from domain.codec import from_record
 from domain.events import Event
-from store.models import EventRow
 
 
 def record_to_row_values(record: dict[str, Any]) -> dict[str, Any]:
@@ -24,7 +23,8 @@ def record_to_row_values(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def row_to_record(row: EventRow) -> dict[str, Any]:
+def row_to_record(row: Any) -> dict[str, Any]:
+    """An EventRow, or a plain row with the same columns."""
     return {
         "type": row.type,
         "schema_version": row.schema_version,
@@ -36,5 +36,5 @@ def row_to_record(row: EventRow) -> dict[str, Any]:
     }
 
 
-def row_to_event(row: EventRow) -> Event:
+def row_to_event(row: Any) -> Event:
     return from_record(row_to_record(row))

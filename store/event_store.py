@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -30,6 +30,26 @@ from store.projections import upsert_case
 log = structlog.get_logger(__name__)
 
 _COMPARED = ("type", "schema_version", "data", "actor_id", "actor_role", "actor_unit")
+
+# Built once: SQLAlchemy caches their compiled form (appends are the hot path).
+_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:case_id, 7))")
+_STREAM = (
+    select(
+        EventRow.case_id,
+        EventRow.version,
+        EventRow.type,
+        EventRow.schema_version,
+        EventRow.data,
+        EventRow.actor_id,
+        EventRow.actor_role,
+        EventRow.actor_unit,
+        EventRow.occurred_at,
+    )
+    .where(EventRow.case_id == bindparam("case_id"))
+    .order_by(EventRow.version)
+)
+_INSERT_EVENTS = pg_insert(EventRow)
+_INSERT_NOTICES = pg_insert(NotificationRow).on_conflict_do_nothing()
 
 
 @dataclass(frozen=True)
@@ -62,36 +82,39 @@ class EventStore:
     ) -> AppendOutcome:
         if not records:
             raise StoreError("append needs at least one event")
-        values = [
+        checked = [
             self._check_record(case_id, expected_version + i, r) for i, r in enumerate(records, 1)
         ]
+        values = [v for v, _ in checked]
         try:
             with Session(self.engine) as session, session.begin():
                 # One writer per stream at a time; other cases are not blocked.
-                session.execute(
-                    text("SELECT pg_advisory_xact_lock(hashtextextended(:case_id, 7))"),
-                    {"case_id": case_id},
-                )
-                current = self._version(session, case_id)
+                session.execute(_LOCK, {"case_id": case_id})
+                stored = session.execute(_STREAM, {"case_id": case_id}).all()
+                current = stored[-1].version if stored else 0
                 if current != expected_version:
                     return self._repeat_or_conflict(
-                        session, case_id, expected_version, current, values
+                        case_id, expected_version, current, stored, values
                     )
-                session.execute(pg_insert(EventRow), values)
-                state = fold(case_id, self._load(session, case_id))
+                session.execute(_INSERT_EVENTS, values)
+                # The projection is the fold of the whole stream: the same code as a rebuild.
+                events = [row_to_event(r) for r in stored] + [event for _, event in checked]
+                state = fold(case_id, events)
                 upsert_case(session, state)
-                for notice in notices:
+                if notices:
                     session.execute(
-                        pg_insert(NotificationRow)
-                        .values(
-                            case_id=case_id,
-                            event_version=notice.event_version,
-                            kind=notice.kind,
-                            audience=notice.audience,
-                            message=notice.message,
-                            data=notice.data,
-                        )
-                        .on_conflict_do_nothing()
+                        _INSERT_NOTICES,
+                        [
+                            {
+                                "case_id": case_id,
+                                "event_version": n.event_version,
+                                "kind": n.kind,
+                                "audience": n.audience,
+                                "message": n.message,
+                                "data": n.data,
+                            }
+                            for n in notices
+                        ],
                     )
         except IntegrityError as exc:  # a writer that bypassed the lock
             raise ConcurrencyConflict(case_id, expected_version, -1, str(exc.orig)) from None
@@ -103,7 +126,9 @@ class EventStore:
         )
         return AppendOutcome(version=state.version, appended=len(values))
 
-    def _check_record(self, case_id: str, version: int, record: dict[str, Any]) -> dict[str, Any]:
+    def _check_record(
+        self, case_id: str, version: int, record: dict[str, Any]
+    ) -> tuple[dict[str, Any], Event]:
         if record.get("case_id") != case_id:
             raise StoreError(f"event for case {record.get('case_id')!r} appended to {case_id!r}")
         if record.get("version") != version:
@@ -114,37 +139,26 @@ class EventStore:
         event = from_record(record)  # refuses anything the domain could not read back
         values = record_to_row_values(record)
         values["occurred_at"] = event.occurred_at
-        return values
+        return values, event
 
     def _repeat_or_conflict(
         self,
-        session: Session,
         case_id: str,
         expected: int,
         current: int,
+        stored: Sequence[Any],
         values: list[dict[str, Any]],
     ) -> AppendOutcome:
         last = expected + len(values)
         if current >= last:
-            stored = session.execute(
-                select(EventRow)
-                .where(EventRow.case_id == case_id, EventRow.version.between(expected + 1, last))
-                .order_by(EventRow.version)
-            ).scalars()
-            if all(_same(row, v) for row, v in zip(stored, values, strict=True)):
+            at_versions = [r for r in stored if expected < r.version <= last]
+            if all(_same(row, v) for row, v in zip(at_versions, values, strict=True)):
                 log.info("append_repeated", case_id=case_id, version=current, events=len(values))
                 return AppendOutcome(version=current, appended=0)
             raise ConcurrencyConflict(
                 case_id, expected, current, "different events are stored at those versions"
             )
         raise ConcurrencyConflict(case_id, expected, current)
-
-    @staticmethod
-    def _version(session: Session, case_id: str) -> int:
-        found = session.execute(
-            select(func.max(EventRow.version)).where(EventRow.case_id == case_id)
-        ).scalar()
-        return int(found or 0)
 
     @staticmethod
     def _load(session: Session, case_id: str) -> list[Event]:
