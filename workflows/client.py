@@ -7,7 +7,7 @@ handle ``WrongStage`` or ``WrongRole`` without knowing about Temporal.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from temporalio.client import (
@@ -102,13 +102,17 @@ async def report_case(
     except WorkflowAlreadyStartedError:
         created = False
         handle = client.get_workflow_handle_for(CaseWorkflow.run, wid)
-    existing = await handle.query(CaseWorkflow.report, rpc_timeout=RPC_TIMEOUT)
-    if existing != report:
-        raise DuplicateReport(
-            f"report id {case_id!r} is already used by another report "
-            f"({existing.category} in grid {existing.grid} by {existing.actor.id})"
-        )
-    return ReportReceipt(case_id=case_id, workflow_id=wid, run_id=handle.run_id, created=created)
+        existing = await handle.query(CaseWorkflow.report, rpc_timeout=RPC_TIMEOUT)
+        # What the reporter sent, not the rules resolved for it (policy may have changed).
+        if replace(existing, rules=None) != replace(report, rules=None):
+            raise DuplicateReport(
+                f"report id {case_id!r} is already used by another report "
+                f"({existing.category} in grid {existing.grid} by {existing.actor.id})"
+            ) from None
+        run_id = (await handle.describe()).run_id
+        return ReportReceipt(case_id=case_id, workflow_id=wid, run_id=run_id, created=created)
+    run_id = handle.first_execution_run_id or handle.result_run_id
+    return ReportReceipt(case_id=case_id, workflow_id=wid, run_id=run_id, created=created)
 
 
 async def act(client: Client, case_id: str, command: c.Command) -> ActionResult:
