@@ -88,7 +88,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
-from domain import events as e
+from domain.kpi_facts import CaseFacts
 from domain.roles import Role
 from domain.stages import SupervisionLevel
 
@@ -165,216 +165,6 @@ def grade(score: float | None) -> str:
     if score is None:
         return "-"
     return next((g for floor, g in GRADES if score >= floor), "E")
-
-
-# Facts of one case
-
-
-@dataclass(frozen=True)
-class CheckTask:
-    """One re-check (核查) after a feedback: due at the feedback's check-stage due_at."""
-
-    due_at: datetime | None
-    done_at: datetime | None = None
-    checker: str = ""
-    checker_unit: str = ""
-
-    @property
-    def on_time(self) -> bool:
-        return self.done_at is not None and self.due_at is not None and self.done_at <= self.due_at
-
-
-@dataclass(frozen=True)
-class CaseFacts:
-    case_id: str
-    reported_at: datetime
-    reporter: str
-    reporter_role: str
-    reporter_unit: str
-    source: str
-    grid: str
-    category: str
-    outcome: str  # open, closed, rejected, cancelled, merged, self_handled
-    departments: tuple[str, ...] = ()  # dispatched to, in order, each once
-    final_department: str = ""  # holds the case now ("" when never dispatched or returned)
-    returned_from: tuple[str, ...] = ()
-    reworked_at: tuple[str, ...] = ()  # the department of each ReworkOrdered
-    extensions: int = 0
-    filed_at: datetime | None = None
-    file_due_at: datetime | None = None
-    verifier: str = ""
-    verifier_unit: str = ""
-    verify_due_at: datetime | None = None
-    verified_at: datetime | None = None
-    disposal_due_at: datetime | None = None
-    disposed: bool = False
-    disposal_on_time: bool = False
-    checks: tuple[CheckTask, ...] = ()
-    closed_at: datetime | None = None
-    close_due_at: datetime | None = None
-    supervisions: tuple[tuple[datetime, SupervisionLevel, str], ...] = ()
-
-    @property
-    def valid(self) -> bool | None:
-        """有效上报; None while the report is undecided."""
-        if self.outcome in ("rejected", "merged", "cancelled"):
-            return False
-        if self.filed_at is not None or self.outcome == "self_handled":
-            return True
-        return None
-
-    @property
-    def due_to_file(self) -> bool:
-        ended_unfiled = self.filed_at is None and self.outcome != "open"
-        return self.file_due_at is not None and not ended_unfiled
-
-    @property
-    def filed_on_time(self) -> bool:
-        due, filed = self.file_due_at, self.filed_at
-        return due is not None and filed is not None and filed <= due
-
-    @property
-    def verified_on_time(self) -> bool:
-        due, done = self.verify_due_at, self.verified_at
-        return due is not None and done is not None and done <= due
-
-    @property
-    def closed_on_time(self) -> bool:
-        if self.closed_at is None or not self.disposal_on_time:
-            return False
-        return self.close_due_at is None or self.closed_at <= self.close_due_at
-
-    @property
-    def reworked(self) -> bool:
-        return bool(self.reworked_at)
-
-    @property
-    def due_for_disposal(self) -> bool:
-        return bool(self.departments) and self.outcome != "cancelled"
-
-
-@dataclass
-class _Fold:
-    """Mutable scratch state of :func:`case_facts`."""
-
-    outcome: str = "open"
-    departments: list[str] = field(default_factory=list)
-    final_department: str = ""
-    returned: list[str] = field(default_factory=list)
-    reworked: list[str] = field(default_factory=list)
-    extensions: int = 0
-    filed_at: datetime | None = None
-    file_due_at: datetime | None = None
-    verifier: str = ""
-    verifier_unit: str = ""
-    verify_due_at: datetime | None = None
-    verified_at: datetime | None = None
-    deadline: datetime | None = None  # the disposal deadline in force
-    suspended: bool = False
-    feedback_at: datetime | None = None
-    deadline_at_feedback: datetime | None = None
-    disposed: bool = False
-    disposal_on_time: bool = False
-    checks: list[CheckTask] = field(default_factory=list)
-    closed_at: datetime | None = None
-    close_due_at: datetime | None = None
-    supervisions: list[tuple[datetime, SupervisionLevel, str]] = field(default_factory=list)
-
-    def on(self, ev: e.Event) -> None:
-        match ev:
-            case e.CaseReported() | e.SelfHandlingRejected():
-                self.file_due_at = ev.due_at  # the verify stage (re)opens
-            case e.CaseSelfHandled():
-                self.file_due_at = None
-            case e.SelfHandlingApproved():
-                self.outcome = "self_handled"
-            case e.VerificationRequested():
-                self.verifier, self.verify_due_at = ev.assignee, ev.verify_due_at
-                self.verified_at = None
-            case e.CaseVerified():
-                self.verified_at, self.verifier_unit = ev.occurred_at, ev.actor.unit
-            case e.CaseFiled():
-                self.filed_at = ev.occurred_at
-            case e.CaseRejected():
-                self.outcome = "rejected"
-            case e.CaseCancelled():
-                self.outcome = "cancelled"
-            case e.CaseMerged():
-                self.outcome = "merged"
-            case e.CaseDispatched():
-                if ev.department not in self.departments:
-                    self.departments.append(ev.department)
-                self.final_department = ev.department
-                self.deadline, self.suspended = ev.disposal_due_at, False
-            case e.ExtensionGranted():
-                self.extensions += 1
-                self.deadline = ev.disposal_due_at
-            case e.CaseReturned():
-                self.returned.append(ev.department)
-                self.final_department = ""
-            case e.CaseSuspended():
-                self.suspended = True
-            case e.CaseResumed():
-                self.deadline, self.suspended = ev.disposal_due_at, False
-            case e.FeedbackSubmitted():
-                self.feedback_at, self.deadline_at_feedback = ev.occurred_at, self.deadline
-                self.checks.append(CheckTask(due_at=ev.due_at))
-            case e.ClosureCheckPassed() | e.ClosureCheckFailed():
-                if self.checks and self.checks[-1].done_at is None:
-                    due = self.checks[-1].due_at
-                    self.checks[-1] = CheckTask(due, ev.occurred_at, ev.actor.id, ev.actor.unit)
-                if isinstance(ev, e.ClosureCheckPassed):
-                    due, fed = self.deadline_at_feedback, self.feedback_at
-                    self.disposed, self.close_due_at = True, ev.due_at
-                    self.disposal_on_time = due is not None and fed is not None and fed <= due
-            case e.ReworkOrdered():
-                self.reworked.append(ev.department)
-                self.deadline = ev.disposal_due_at
-            case e.CaseClosed():
-                self.outcome, self.closed_at = "closed", ev.occurred_at
-            case e.SupervisionIssued():
-                self.supervisions.append((ev.occurred_at, ev.level, ev.department))
-
-
-def case_facts(events: Iterable[e.Event]) -> CaseFacts | None:
-    """The facts of one case from its events in version order (None without a report)."""
-    fold = _Fold()
-    reported: e.CaseReported | None = None
-    for ev in events:
-        if isinstance(ev, e.CaseReported):
-            reported = ev
-        fold.on(ev)
-    if reported is None:
-        return None
-    return CaseFacts(
-        case_id=reported.case_id,
-        reported_at=reported.occurred_at,
-        reporter=reported.actor.id,
-        reporter_role=reported.actor.role.value,
-        reporter_unit=reported.actor.unit,
-        source=reported.source,
-        grid=reported.grid,
-        category=reported.category,
-        outcome=fold.outcome,
-        departments=tuple(fold.departments),
-        final_department=fold.final_department,
-        returned_from=tuple(fold.returned),
-        reworked_at=tuple(fold.reworked),
-        extensions=fold.extensions,
-        filed_at=fold.filed_at,
-        file_due_at=fold.file_due_at,
-        verifier=fold.verifier,
-        verifier_unit=fold.verifier_unit,
-        verify_due_at=fold.verify_due_at,
-        verified_at=fold.verified_at,
-        disposal_due_at=None if fold.suspended else fold.deadline,
-        disposed=fold.disposed,
-        disposal_on_time=fold.disposal_on_time,
-        checks=tuple(fold.checks),
-        closed_at=fold.closed_at,
-        close_due_at=fold.close_due_at,
-        supervisions=tuple(fold.supervisions),
-    )
 
 
 # Periods
@@ -544,7 +334,7 @@ class _Counter:
         return Ratio(sum(r == worker for r in reporters), len(reporters))
 
 
-def _score(components: Mapping[str, float | None], weights: Mapping[str, float]) -> float | None:
+def score(components: Mapping[str, float | None], weights: Mapping[str, float]) -> float | None:
     present = {k: w for k, w in weights.items() if w and components.get(k) is not None}
     total = sum(present.values())
     if total <= 0 or not set(present) - {"count"}:
@@ -595,10 +385,10 @@ def evaluate_facts(
         components["no_rework"] = None if rework is None else 1 - rework
         top = busiest[period]
         components["count"] = tally.counts["due"] / top if top else None
-        score = _score(components, weights)
+        value = score(components, weights)
         rows.append(
             KpiRow(
-                period, object_kind, key, dict(tally.counts), rates, components, score, grade(score)
+                period, object_kind, key, dict(tally.counts), rates, components, value, grade(value)
             )
         )
     rows.sort(key=lambda r: (r.period, r.score is None, -(r.score or 0.0), r.key))

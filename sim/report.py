@@ -20,16 +20,15 @@ from domain.kpi import (
     COUNTS,
     DEFAULT_WEIGHTS,
     RATES,
-    CaseFacts,
     KpiRow,
     ObjectKind,
     PeriodKind,
     Ratio,
-    _score,
-    case_facts,
     evaluate_facts,
     grade,
+    score,
 )
+from domain.kpi_facts import CaseFacts, case_facts
 from domain.stages import DEPARTMENT_STAGES
 from sim.engine import CENTER, SimResult
 
@@ -102,8 +101,8 @@ def total_rows(rows: list[KpiRow], kind: ObjectKind) -> list[TotalRow]:
         components["no_rework"] = None if rework is None else 1 - rework
         components["count"] = counts[key]["due"] / busiest if busiest else None
         # kpi's own weighted mean, so run totals score exactly as `gridcase kpi` would.
-        score = _score(components, DEFAULT_WEIGHTS[kind])
-        out.append(TotalRow(key, counts[key], rates, score, grade(score)))
+        total = score(components, DEFAULT_WEIGHTS[kind])
+        out.append(TotalRow(key, counts[key], rates, total, grade(total)))
     out.sort(key=lambda r: (r.score is None, -(r.score or 0.0), r.key))
     return out
 

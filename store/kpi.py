@@ -17,15 +17,14 @@ from sqlalchemy import DateTime, Engine, or_, select
 from sqlalchemy.orm import Session
 
 from domain.kpi import (
-    CaseFacts,
     KpiRow,
     ObjectKind,
     Period,
     PeriodKind,
-    case_facts,
     evaluate_facts,
     periods_between,
 )
+from domain.kpi_facts import CaseFacts, case_facts
 from store.codec import row_to_event
 from store.models import EventRow
 

@@ -17,17 +17,16 @@ from domain import commands as c
 from domain import events as e
 from domain.case import CaseState, decide, evolve, initial_state
 from domain.kpi import (
-    CaseFacts,
     KpiRow,
     ObjectKind,
     PeriodKind,
     Ratio,
-    case_facts,
     evaluate_facts,
     grade,
     period_of,
     periods_between,
 )
+from domain.kpi_facts import CaseFacts, case_facts
 from domain.rules import CaseRules
 from domain.stages import SupervisionLevel
 from tests.factories import (
