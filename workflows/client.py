@@ -109,10 +109,10 @@ async def report_case(
                 f"report id {case_id!r} is already used by another report "
                 f"({existing.category} in grid {existing.grid} by {existing.actor.id})"
             ) from None
-        run_id = (await handle.describe()).run_id
-        return ReportReceipt(case_id=case_id, workflow_id=wid, run_id=run_id, created=created)
-    run_id = handle.first_execution_run_id or handle.result_run_id
-    return ReportReceipt(case_id=case_id, workflow_id=wid, run_id=run_id, created=created)
+        running = (await handle.describe()).run_id
+        return ReportReceipt(case_id=case_id, workflow_id=wid, run_id=running, created=created)
+    started = handle.first_execution_run_id or handle.result_run_id
+    return ReportReceipt(case_id=case_id, workflow_id=wid, run_id=started, created=created)
 
 
 async def act(client: Client, case_id: str, command: c.Command) -> ActionResult:
