@@ -16,10 +16,10 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
-from api import problems
+from api import open311, problems
 from api.context import Services, TemporalGateway
 from api.problems import Problem
-from api.routes import cases, center, departments, grid_workers, supervisors
+from api.routes import cases, center, departments, grid_workers, kpi, photos, supervisors
 from gridcase.config import Settings
 from gridcase.intake import IntakeSource
 from store.db import make_engine
@@ -86,7 +86,7 @@ def create_app(
         return {"status": "ok"}
 
     # Fixed paths first: /v1/cases/overdue must not be read as a case id.
-    for module in (supervisors, grid_workers, center, departments, cases):
+    for module in (supervisors, grid_workers, center, departments, kpi, photos, cases, open311):
         app.include_router(module.router)
     return app
 

@@ -15,6 +15,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import RPCError, RPCStatusCode, WorkflowUpdateRPCTimeoutOrCancelledError
 
@@ -176,6 +177,14 @@ def install(app: FastAPI) -> None:
         detail = "the case's worker did not answer in time; try again"
         return problem_response(request, temporal_unavailable(detail))
 
+    async def on_data_error(request: Request, exc: Exception) -> JSONResponse:
+        # PostgreSQL cannot take a value the request carried (a NUL in a text, a number or
+        # time out of its range): the request's fault, not the server's.
+        assert isinstance(exc, DataError)
+        reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "invalid value"
+        log.info("api_value_refused_by_database", path=request.url.path, reason=reason)
+        return problem_response(request, Problem(422, "invalid_value", reason))
+
     async def on_error(request: Request, exc: Exception) -> JSONResponse:
         log.exception("api_unhandled_error", path=request.url.path)
         return problem_response(request, Problem(500, "internal_error", "unexpected error"))
@@ -189,11 +198,21 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RPCError, on_rpc)
     app.add_exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError, on_update_timeout)
+    app.add_exception_handler(DataError, on_data_error)
     app.add_exception_handler(Exception, on_error)
 
 
+def problem_doc(description: str) -> dict[str, Any]:
+    """An OpenAPI response that is a problem (the schema under application/problem+json,
+    the media type it is sent with; a ``model`` would file it under application/json)."""
+    return {
+        "description": description,
+        "content": {MEDIA_TYPE: {"schema": ProblemBody.model_json_schema()}},
+    }
+
+
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ProblemBody, "content": {MEDIA_TYPE: {}}, "description": title}
+    status: problem_doc(title)
     for status, title in _TITLES.items()
     if status in (401, 403, 404, 409, 422, 503)
 }

@@ -26,7 +26,8 @@ def _iso(value: datetime) -> str:
 Timestamp = Annotated[datetime, PlainSerializer(_iso, return_type=str, when_used="json")]
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size (1-500)")]
-Offset = Annotated[int, Query(ge=0, description="Items to skip")]
+# Bounded: PostgreSQL's OFFSET is a bigint, and no list is anywhere near this long.
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="Items to skip")]
 
 
 class Page(BaseModel, Generic[T]):

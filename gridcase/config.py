@@ -53,6 +53,7 @@ class Settings:
                        domain/policy.py); default: gridcase's defaults
     GRIDCASE_CALENDAR  JSON file of holidays and swapped workdays (the shape of
                        domain/data/calendar_cn.json); default: the shipped China calendar
+    GRIDCASE_PHOTOS_DIR where uploaded photos are kept (default GRIDCASE_HOME/photos)
     """
 
     home: Path
@@ -67,6 +68,7 @@ class Settings:
     api_port: int = 8000
     policy_file: Path | None = None
     calendar_file: Path | None = None
+    photos_dir: Path | None = None  # None: GRIDCASE_HOME/photos (see photos_path)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -92,6 +94,9 @@ class Settings:
             api_port=_int(env, "GRIDCASE_API_PORT", 8000),
             policy_file=_path(env, "GRIDCASE_POLICY"),
             calendar_file=_path(env, "GRIDCASE_CALENDAR"),
+            photos_dir=Path(env["GRIDCASE_PHOTOS_DIR"]).absolute()
+            if env.get("GRIDCASE_PHOTOS_DIR")
+            else None,
         )
 
     def policy(self) -> CenterPolicy:
@@ -121,6 +126,10 @@ class Settings:
     @property
     def run_dir(self) -> Path:
         return self.home / "run"
+
+    @property
+    def photos_path(self) -> Path:
+        return self.photos_dir or self.home / "photos"
 
     @property
     def db_url(self) -> str:

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Caller
 from api.context import Services, services
 from api.jurisdiction import visible_case
+from api.photos import referenced_photos, require_photos
 from api.problems import PROBLEM_RESPONSES
 from api.schemas import ActionOut
 from api.steps import StepBody, body_is_optional
@@ -34,6 +35,7 @@ async def perform(
     svc: Services, who: Principal, case_id: str, step: str, body: StepBody
 ) -> ActionOut:
     row = await run_in_threadpool(visible_case, svc.engine, who, case_id)
+    await run_in_threadpool(require_photos, svc.engine, who, referenced_photos(body))
     actor = who.actor(grid=row["grid"])
     command = body.command(actor, row, svc.intake)
     client = await svc.temporal.get()

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import role_in
 from api.context import Services, services
+from api.photos import referenced_photos, require_photos
 from api.problems import PROBLEM_RESPONSES, Problem
 from api.queries import tasks
 from api.routes.actions import add_step_route
@@ -116,6 +117,7 @@ async def report(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> CaseDetail:
     report_id = _report_id(body, idempotency_key)
+    await run_in_threadpool(require_photos, svc.engine, who, referenced_photos(body))
     location = None
     if body.location is not None:
         location = Location(

@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.auth import role_in
 from api.context import Services, services
+from api.export import CSV_RESPONSE, FormatQuery, wants_csv
+from api.overdue_export import overdue_csv
 from api.problems import PROBLEM_RESPONSES
 from api.queries import GroupBy, LateFilters, late_cases, late_counts
 from api.schemas import CountOut, LateCaseOut, Limit, Offset, Page, case_out
@@ -58,12 +60,26 @@ def _aware(value: datetime | None) -> datetime | None:
 Filters = Annotated[LateFilters, Depends(late_filters)]
 
 
-@router.get("/v1/cases/overdue", response_model=Page[LateCaseOut], summary="Overdue cases")
+@router.get(
+    "/v1/cases/overdue",
+    response_model=Page[LateCaseOut],
+    summary="Overdue cases",
+    responses=CSV_RESPONSE,
+)
 def overdue(
-    svc: Svc, who: Supervision, filters: Filters, limit: Limit = 50, offset: Offset = 0
-) -> dict[str, Any]:
-    """Open cases past their stage deadline (超期), the most late first, within my area."""
+    request: Request,
+    svc: Svc,
+    who: Supervision,
+    filters: Filters,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    fmt: FormatQuery = None,
+) -> dict[str, Any] | Response:
+    """Open cases past their stage deadline (超期), the most late first, within my area.
+    As CSV (``?format=csv`` or ``Accept: text/csv``): every such case, not one page."""
     now = datetime.now(UTC)
+    if wants_csv(request, fmt):
+        return overdue_csv(svc.engine, who, filters, now)
     rows, total = late_cases(svc.engine, who, filters, now, limit, offset)
     items = [
         case_out(

@@ -126,7 +126,6 @@ def report_body(grid: str, **fields: object) -> dict[str, object]:
         "description": "exposed garbage next to the bus stop",
         "grid": grid,
         "location": {"lon": 113.68, "lat": 34.78, "address": "Wenhua Rd 1"},
-        "photos": ["sha256:abc"],
     }
     body.update(fields)
     return body

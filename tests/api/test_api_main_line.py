@@ -41,7 +41,7 @@ async def test_main_line_through_the_api(http: httpx.AsyncClient, people: People
     # No department given: routing's suggestion for E0101 (exposed garbage) is sanitation.
     await step(http, dispatcher, case_id, "dispatch")
     assert (await step(http, handler, case_id, "sign_for"))["stage"] == "handle"
-    fed = await step(http, handler, case_id, "feedback", {"result": "cleared", "photos": ["p2"]})
+    fed = await step(http, handler, case_id, "feedback", {"result": "cleared"})
     assert fed["stage"] == "check"
     assert (await step(http, worker, case_id, "check", {"passed": True}))["stage"] == "close"
     closed = await step(http, leader, case_id, "close")

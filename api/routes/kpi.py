@@ -1,0 +1,110 @@
+"""Evaluation (综合评价) for supervision: the KPI table of a day, week or month per
+department, region or grid worker, and its ranking; JSON or CSV. Recomputed from the
+event log on every call (``store.kpi``); definitions in ``domain/kpi.py``."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from api.auth import role_in
+from api.context import Services, services
+from api.export import CSV_RESPONSE, FormatQuery, csv_response, wants_csv
+from api.kpi import (
+    FIRST_DAY,
+    LAST_DAY,
+    KpiTableOut,
+    csv_columns,
+    csv_record,
+    kpi_table,
+    table_out,
+)
+from api.problems import PROBLEM_RESPONSES, Problem
+from domain.kpi import COUNTS, ObjectKind, PeriodKind
+from store.kpi import DEFAULT_TZ
+from store.users import SUPERVISION_STAFF, Principal
+
+router = APIRouter(tags=["evaluation"], responses=PROBLEM_RESPONSES)
+
+Svc = Annotated[Services, Depends(services)]
+Evaluator = Annotated[Principal, Depends(role_in(*SUPERVISION_STAFF))]
+Period = Annotated[PeriodKind, Query(description="day, week (Monday first) or month")]
+Day = Annotated[
+    date | None,
+    Query(alias="date", description="A day inside the period, YYYY-MM-DD (default: today)"),
+]
+By = Annotated[ObjectKind, Query(description="department, grid, community, street or grid_worker")]
+
+
+def _day(day: date | None, now: datetime) -> date:
+    found = day or now.astimezone(DEFAULT_TZ).date()
+    if not FIRST_DAY <= found <= LAST_DAY:
+        raise Problem(422, "date_out_of_range", f"date must lie between {FIRST_DAY} and {LAST_DAY}")
+    return found
+
+
+def _answer(
+    request: Request, fmt: FormatQuery, out: KpiTableOut, name: str
+) -> KpiTableOut | Response:
+    if not wants_csv(request, fmt):
+        return out
+    kind = ObjectKind(out.object_kind)
+    filename = f"kpi-{name}-{kind.value}-{out.period}.csv"
+    records = (csv_record(r) for r in out.items)
+    return csv_response(records, csv_columns(kind, COUNTS), filename, missing="-")
+
+
+@router.get(
+    "/v1/kpi",
+    response_model=KpiTableOut,
+    summary="Evaluation table (综合评价)",
+    responses=CSV_RESPONSE,
+)
+def kpi(
+    request: Request,
+    svc: Svc,
+    who: Evaluator,
+    period: Period = PeriodKind.MONTH,
+    day: Day = None,
+    by: By = ObjectKind.DEPARTMENT,
+    fmt: FormatQuery = None,
+) -> KpiTableOut | Response:
+    """Every object of the period with anything due, best score first: score, grade,
+    counts and each rate with its numerator and denominator (value null when nothing was
+    due). A running period is evaluated as far as it has run. Supervisors and leaders see
+    the regions and grid workers of their areas (and every department)."""
+    now = datetime.now(UTC)
+    table, rows = kpi_table(svc.engine, who, period, _day(day, now), by, now)
+    out = table_out(table, rows, list(range(1, len(rows) + 1)), now)
+    return _answer(request, fmt, out, "table")
+
+
+@router.get(
+    "/v1/kpi/ranking",
+    response_model=KpiTableOut,
+    summary="Evaluation ranking: the best and the worst",
+    responses=CSV_RESPONSE,
+)
+def kpi_ranking(
+    request: Request,
+    svc: Svc,
+    who: Evaluator,
+    period: Period = PeriodKind.MONTH,
+    day: Day = None,
+    by: By = ObjectKind.DEPARTMENT,
+    top: Annotated[int, Query(ge=0, le=500, description="How many from the top")] = 10,
+    bottom: Annotated[int, Query(ge=0, le=500, description="How many from the bottom")] = 0,
+    fmt: FormatQuery = None,
+) -> KpiTableOut | Response:
+    """The ``top`` best and ``bottom`` worst scored objects (unscored ones left out), each
+    with its rank among the scored objects I may see."""
+    now = datetime.now(UTC)
+    table, rows = kpi_table(svc.engine, who, period, _day(day, now), by, now)
+    scored = [r for r in rows if r.score is not None]
+    n = len(scored)
+    keep = sorted({*range(min(top, n)), *range(max(n - bottom, 0), n)})
+    out = table_out(table, [scored[i] for i in keep], [i + 1 for i in keep], now)
+    out.total = len(scored)
+    return _answer(request, fmt, out, "ranking")
