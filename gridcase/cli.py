@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
@@ -165,6 +166,9 @@ def overdue(
 @app.command("rebuild-projections")
 def rebuild_projections(
     apply: Annotated[bool, typer.Option(help="Replace the live tables with the rebuild")] = False,
+    processes: Annotated[
+        int, typer.Option(min=1, help="Fold in this many processes (default: one per core)")
+    ] = os.cpu_count() or 1,
 ) -> None:
     """Fold every case's events again and report any difference from the live projection."""
     from rich.progress import Progress
@@ -172,9 +176,12 @@ def rebuild_projections(
     from store.projections import rebuild_cases
 
     with Progress(console=err_console, transient=True) as progress:
-        task = progress.add_task("rebuilding", total=None)
+        task = progress.add_task(f"rebuilding in {processes} process(es)", total=None)
         result = rebuild_cases(
-            store().engine, apply=apply, progress=lambda n: progress.advance(task, n)
+            store().engine,
+            apply=apply,
+            progress=lambda n: progress.advance(task, n),
+            processes=processes,
         )
     console.print(
         f"{result.cases} cases, {result.events} events in {result.seconds:.2f}s "

@@ -7,14 +7,17 @@ Live updates and the rebuild use the same fold (``domain.case.evolve``) and the 
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, create_engine, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from domain.case import CaseState, evolve, initial_state
 from domain.codec import from_record
@@ -113,26 +116,33 @@ class RebuildReport:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-def _fold_streams(session: Session, batch: int) -> Iterator[tuple[CaseState, int]]:
+def _in_part(column: Any, part: int, parts: int) -> Any:
+    """Rows of one partition of the case ids (a stable hash, so every process agrees)."""
+    return (func.hashtext(column).op("&")(0x7FFFFFFF) % parts) == part
+
+
+def _fold_streams(
+    session: Session, batch: int, part: int = 0, parts: int = 1
+) -> Iterator[tuple[CaseState, int]]:
     """Yield (state, event count) per case, reading the log once in (case, version) order.
 
     Plain rows rather than ORM objects: a rebuild reads every event there is.
     """
     e = EventRow
-    rows = session.execute(
-        select(
-            e.case_id,
-            e.version,
-            e.type,
-            e.schema_version,
-            e.data,
-            e.actor_id,
-            e.actor_role,
-            e.actor_unit,
-            e.occurred_at,
-        ).order_by(e.case_id, e.version),
-        execution_options={"yield_per": batch},
-    )
+    query = select(
+        e.case_id,
+        e.version,
+        e.type,
+        e.schema_version,
+        e.data,
+        e.actor_id,
+        e.actor_role,
+        e.actor_unit,
+        e.occurred_at,
+    ).order_by(e.case_id, e.version)
+    if parts > 1:
+        query = query.where(_in_part(e.case_id, part, parts))
+    rows = session.execute(query, execution_options={"yield_per": batch})
     state: CaseState | None = None
     count = 0
     for case_id, version, type_, schema, data, actor_id, role, unit, occurred_at in rows:
@@ -157,25 +167,29 @@ def _fold_streams(session: Session, batch: int) -> Iterator[tuple[CaseState, int
         yield state, count
 
 
-def rebuild_cases(
+def _fold_part(
     engine: Engine,
-    *,
-    apply: bool = False,
-    batch: int = 5000,
+    part: int,
+    parts: int,
+    batch: int,
+    keep: bool,
     progress: Callable[[int], None] | None = None,
-) -> RebuildReport:
-    """Fold every stream, compare with the live ``cases`` table, optionally replace it."""
+) -> tuple[RebuildReport, list[dict[str, Any]]]:
+    """Fold one partition and compare it with its live rows."""
     report = RebuildReport()
-    started = time.perf_counter()
+    rebuilt: list[dict[str, Any]] = []
     with Session(engine) as session, session.begin():
+        live_query = select(CaseRow.__table__)
+        if parts > 1:
+            live_query = live_query.where(_in_part(CaseRow.case_id, part, parts))
         # Plain rows, not ORM objects: a rebuild compares every case there is.
-        live = {r.case_id: r._mapping for r in session.execute(select(CaseRow.__table__))}
-        rebuilt: list[dict[str, Any]] = []
-        for state, count in _fold_streams(session, batch):
+        live = {r.case_id: r._mapping for r in session.execute(live_query)}
+        for state, count in _fold_streams(session, batch, part, parts):
             report.cases += 1
             report.events += count
             values = case_row_values(state)
-            rebuilt.append(values)
+            if keep:
+                rebuilt.append(values)
             row = live.pop(state.case_id, None)
             if row is None:
                 report.missing.append(state.case_id)
@@ -188,10 +202,60 @@ def rebuild_cases(
             if progress is not None:
                 progress(count)
         report.extra = sorted(live)
-        if apply:
+    return report, rebuilt
+
+
+def _fold_part_in_process(
+    url: str, part: int, parts: int, batch: int, keep: bool
+) -> tuple[RebuildReport, list[dict[str, Any]]]:
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        return _fold_part(engine, part, parts, batch, keep)
+    finally:
+        engine.dispose()
+
+
+def rebuild_cases(
+    engine: Engine,
+    *,
+    apply: bool = False,
+    batch: int = 5000,
+    progress: Callable[[int], None] | None = None,
+    processes: int = 1,
+) -> RebuildReport:
+    """Fold every stream, compare with the live ``cases`` table, optionally replace it.
+
+    With ``processes`` > 1 the case ids are split by a hash and folded in that many
+    processes (streams are independent); the replacement, if asked, is one transaction.
+    Events written while a rebuild runs may show as differences: run it on a quiet log.
+    """
+    started = time.perf_counter()
+    if processes > 1:
+        url = engine.url.render_as_string(hide_password=False)
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(processes, mp_context=context) as pool:
+            futures = [
+                pool.submit(_fold_part_in_process, url, k, processes, batch, apply)
+                for k in range(processes)
+            ]
+            parts = [f.result() for f in futures]
+    else:
+        parts = [_fold_part(engine, 0, 1, batch, apply, progress)]
+    report = RebuildReport()
+    for part, _ in parts:
+        report.cases += part.cases
+        report.events += part.events
+        report.missing += part.missing
+        report.extra += part.extra
+        report.differences += part.differences
+    report.missing.sort()
+    report.extra.sort()
+    if apply:
+        with Session(engine) as session, session.begin():
             session.execute(delete(CaseRow))
-            for start in range(0, len(rebuilt), batch):
-                session.execute(insert(CaseRow), rebuilt[start : start + batch])
-            report.applied = True
+            for _, rebuilt in parts:
+                for start in range(0, len(rebuilt), batch):
+                    session.execute(insert(CaseRow), rebuilt[start : start + batch])
+        report.applied = True
     report.seconds = time.perf_counter() - started
     return report

@@ -137,7 +137,10 @@ def test_rebuild_equals_live_projection_and_finds_tampering(fresh_db_url: str) -
         (ids[0], "stage", "handle", "verify")
     ]
     assert tampered.missing == [ids[1]] and not tampered.applied
-    fixed = rebuild_cases(engine, apply=True)
+    split = rebuild_cases(engine, processes=2)  # the same findings, folded in two processes
+    assert [(d.case_id, d.column) for d in split.differences] == [(ids[0], "stage")]
+    assert (split.missing, split.cases, split.events) == ([ids[1]], 12, tampered.events)
+    fixed = rebuild_cases(engine, apply=True, processes=2)
     assert fixed.applied
     assert rebuild_cases(engine).clean
     engine.dispose()
