@@ -37,4 +37,15 @@ def row_to_record(row: Any) -> dict[str, Any]:
 
 
 def row_to_event(row: Any) -> Event:
-    return from_record(row_to_record(row))
+    """An event from an EventRow or a plain row with the same columns (no ISO round trip)."""
+    return from_record(
+        {
+            "type": row.type,
+            "schema_version": row.schema_version,
+            "case_id": row.case_id,
+            "version": row.version,
+            "occurred_at": row.occurred_at,
+            "actor": {"id": row.actor_id, "role": row.actor_role, "unit": row.actor_unit},
+            "data": row.data,
+        }
+    )

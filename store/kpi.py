@@ -64,12 +64,24 @@ def case_facts_in(
         .where(EventRow.occurred_at < end, or_(EventRow.occurred_at >= start, *due))
         .distinct()
     )
-    query = select(EventRow).where(EventRow.case_id.in_(candidates))
+    # Plain rows, not ORM objects: an evaluation reads every event of its cases.
+    e = EventRow
+    query = select(
+        e.case_id,
+        e.version,
+        e.type,
+        e.schema_version,
+        e.data,
+        e.actor_id,
+        e.actor_role,
+        e.actor_unit,
+        e.occurred_at,
+    ).where(e.case_id.in_(candidates))
     if as_of is not None:
-        query = query.where(EventRow.occurred_at < as_of)
-    query = query.order_by(EventRow.case_id, EventRow.version).execution_options(yield_per=BATCH)
+        query = query.where(e.occurred_at < as_of)
+    query = query.order_by(e.case_id, e.version).execution_options(yield_per=BATCH)
     with Session(engine) as session:
-        rows = session.execute(query).scalars()
+        rows = session.execute(query)
         for _, stream in itertools.groupby(rows, key=lambda r: r.case_id):
             facts = case_facts(row_to_event(r) for r in stream)
             if facts is not None:
