@@ -11,12 +11,12 @@ and the time its light turns yellow (``warn_at``).
 # boundary, and the SDK resolves string annotations against sys.modules, which differs
 # inside the workflow sandbox.
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, ClassVar
 
 from domain.roles import Actor
-from domain.rules import CaseRules
+from domain.rules import DEFAULT_RULES, CaseRules
 from domain.stages import Stage, SupervisionLevel
 
 
@@ -69,7 +69,7 @@ class CaseReported(StageOpened):
     location: Location | None = None
     photos: tuple[str, ...] = ()
     source: str = "grid_worker"
-    rules: CaseRules = field(default_factory=CaseRules)
+    rules: CaseRules = DEFAULT_RULES  # shared default: building rules is not free
 
 
 @dataclass(frozen=True, kw_only=True)

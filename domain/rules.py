@@ -108,3 +108,7 @@ def rules_from_seconds(stage_limits: dict[str, float]) -> CaseRules:
     """Rules of a case reported with plain per-stage seconds (schema version 1)."""
     limits = {stage: seconds_limit(s) for stage, s in stage_limits.items()}
     return CaseRules(stage_limits=limits)
+
+
+# One shared instance for defaults: rules are frozen, and building them parses every limit.
+DEFAULT_RULES = CaseRules()

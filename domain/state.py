@@ -6,10 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain import events as e
-from domain.rules import CaseRules
+from domain.rules import DEFAULT_RULES, CaseRules
 from domain.stages import Light, Stage, Status, SupervisionLevel, status_of
-
-DEFAULT_RULES = CaseRules()
 
 
 @dataclass(frozen=True, kw_only=True)
