@@ -85,8 +85,8 @@ async def _run(root: Path, rate: float, seconds: float) -> Result:
         miss=miss,
         notes=[
             f"open loop: {n} reports at {rate:g}/s for {seconds:g} s, latency from the "
-            "scheduled send time; driven by the Temporal client (report_case: start + "
-            "report query), the HTTP API is not in this benchmark",
+            "scheduled send time; driven by the Temporal client (report_case: a start, and "
+            "the report query only for a repeated id); the HTTP API is not in this benchmark",
             "stack: pgserver PostgreSQL, dev server with SQLite WAL file, 3 production "
             "worker processes; cases stay open in verify (30-day deadlines)",
             f"CPU ms per report: {cpu}",
