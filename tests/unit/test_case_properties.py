@@ -25,6 +25,7 @@ from domain.stages import Stage, SupervisionLevel
 from domain.state import CaseState
 from domain.timers import next_timer
 from tests.factories import T0, report
+from tests.rulebook import DEPT_STAGES, RULEBOOK, A, D, G, L, S, V, Y
 
 CASE = "p-1"
 DEPTS = ("sanitation", "roads")
@@ -145,48 +146,8 @@ COMMANDS = commands()
 
 # -- the reference model ---------------------------------------------------------------
 
-G, A, S, D, H, V, L, Y = (
-    Role.GRID_WORKER,
-    Role.ACCEPTOR,
-    Role.SHIFT_LEADER,
-    Role.DISPATCHER,
-    Role.HANDLER,
-    Role.SUPERVISOR,
-    Role.LEADER,
-    Role.SYSTEM,
-)
-OPEN = {"verify", "review", "dispatch", "sign_for", "handle", "check", "close"}
-IN_DEPT = {"sign_for", "handle"}
-# command -> (who may give it, the stages it needs); the report needs no case yet.
-TABLE: dict[type[c.Command], tuple[set[Role], set[str]]] = {
-    c.ReportCase: ({G, A}, set()),
-    c.RequestVerification: ({A, S}, {"verify"}),
-    c.RecordVerification: ({G}, {"verify"}),
-    c.FileCase: ({A, S}, {"verify"}),
-    c.RejectCase: ({A, S}, {"verify"}),
-    c.CancelCase: ({S}, OPEN - {"verify", "review"}),
-    c.MergeCase: ({A, S}, {"verify", "dispatch"}),
-    c.RecordDuplicate: ({Y}, OPEN),
-    c.ReviewSelfHandling: ({A, S}, {"review"}),
-    c.DispatchCase: ({D}, {"dispatch"}),
-    c.SignFor: ({H}, {"sign_for"}),
-    c.RequestExtension: ({H}, {"handle"}),
-    c.DecideExtension: ({D, S}, {"handle"}),
-    c.RequestReturn: ({H}, IN_DEPT),
-    c.DecideReturn: ({D, S}, IN_DEPT),
-    c.RequestSuspension: ({H}, {"handle"}),
-    c.DecideSuspension: ({D, L}, {"handle"}),
-    c.ResumeCase: ({D, L}, {"handle"}),
-    c.SubmitFeedback: ({H}, {"handle"}),
-    c.RecordClosureCheck: ({G}, {"check"}),
-    c.CloseCase: ({S}, {"close"}),
-    c.UrgeCase: ({V, L}, OPEN),
-    c.SuperviseCase: ({V, L, Y}, IN_DEPT),
-    c.ReplyToSupervision: ({H}, IN_DEPT | {"check", "close"}),
-    c.MarkStageWarning: ({Y}, OPEN),
-    c.MarkStageOverdue: ({Y}, OPEN),
-    c.MarkBacklog: ({Y}, {"handle"}),
-}
+IN_DEPT = DEPT_STAGES
+TABLE = {k: (roles, stages or set()) for k, (roles, stages) in RULEBOOK.items()}
 RANK = {SupervisionLevel.ORDINARY: 1, SupervisionLevel.YELLOW: 2, SupervisionLevel.RED: 3}
 
 

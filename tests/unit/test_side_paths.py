@@ -47,6 +47,7 @@ from tests.factories import (
     main_line,
     report,
 )
+from tests.rulebook import RULEBOOK
 
 CASE = "c-1"
 CST = ZoneInfo("Asia/Shanghai")
@@ -900,48 +901,7 @@ def test_closing_type_is_overdue_after_an_overdue_department_stage() -> None:
 
 # The permission table as the field describes it (DOMAIN.md §2), written apart from
 # domain.case and compared with it.
-G, A, S, D, H, V, L, Y = (
-    Role.GRID_WORKER,
-    Role.ACCEPTOR,
-    Role.SHIFT_LEADER,
-    Role.DISPATCHER,
-    Role.HANDLER,
-    Role.SUPERVISOR,
-    Role.LEADER,
-    Role.SYSTEM,
-)
-OPEN = {"verify", "review", "dispatch", "sign_for", "handle", "check", "close"}
-FILED = {"dispatch", "sign_for", "handle", "check", "close"}
-DEPT_STAGES = {"sign_for", "handle"}
-EXPECTED: dict[type[c.Command], tuple[set[Role], set[str] | None]] = {
-    c.ReportCase: ({G, A}, None),
-    c.RequestVerification: ({A, S}, {"verify"}),
-    c.RecordVerification: ({G}, {"verify"}),
-    c.FileCase: ({A, S}, {"verify"}),
-    c.RejectCase: ({A, S}, {"verify"}),
-    c.CancelCase: ({S}, FILED),
-    c.MergeCase: ({A, S}, {"verify", "dispatch"}),
-    c.RecordDuplicate: ({Y}, OPEN),
-    c.ReviewSelfHandling: ({A, S}, {"review"}),
-    c.DispatchCase: ({D}, {"dispatch"}),
-    c.SignFor: ({H}, {"sign_for"}),
-    c.RequestExtension: ({H}, {"handle"}),
-    c.DecideExtension: ({D, S}, {"handle"}),
-    c.RequestReturn: ({H}, DEPT_STAGES),
-    c.DecideReturn: ({D, S}, DEPT_STAGES),
-    c.RequestSuspension: ({H}, {"handle"}),
-    c.DecideSuspension: ({D, L}, {"handle"}),
-    c.ResumeCase: ({D, L}, {"handle"}),
-    c.SubmitFeedback: ({H}, {"handle"}),
-    c.RecordClosureCheck: ({G}, {"check"}),
-    c.CloseCase: ({S}, {"close"}),
-    c.UrgeCase: ({V, L}, OPEN),
-    c.SuperviseCase: ({V, L, Y}, DEPT_STAGES),
-    c.ReplyToSupervision: ({H}, DEPT_STAGES | {"check", "close"}),
-    c.MarkStageWarning: ({Y}, OPEN),
-    c.MarkStageOverdue: ({Y}, OPEN),
-    c.MarkBacklog: ({Y}, {"handle"}),
-}
+EXPECTED = RULEBOOK
 
 
 def test_the_permission_and_stage_tables_are_the_fields() -> None:
