@@ -21,7 +21,13 @@ from temporalio.client import Client
 
 from gridcase.config import Settings
 from store.db import migrate
-from workers.embedded import EmbeddedPostgres, EmbeddedTemporal, die_with_parent, stop_stale
+from workers.embedded import (
+    EmbeddedPostgres,
+    EmbeddedTemporal,
+    die_with_parent,
+    running_up,
+    stop_stale,
+)
 from workers.run import KINDS
 from workflows.notifications import ensure_drain_running
 from workflows.search_attributes import ALL_KEYS
@@ -65,6 +71,9 @@ class ChildProcesses:
         self.settings = settings
         self.env = env
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.started: dict[str, float] = {}
+        self.failures: dict[str, int] = {}
+        self.not_before: dict[str, float] = {}
         self.commands = {
             f"worker-{kind}": [sys.executable, "-m", "gridcase.cli", "worker", kind]
             for kind in KINDS
@@ -98,15 +107,39 @@ class ChildProcesses:
         )
         self.pidfile(kind).write_text(str(proc.pid))
         self.procs[kind] = proc
+        self.started[kind] = time.monotonic()
 
     def start_all(self) -> None:
         for kind in self.commands:
             self.start(kind)
 
     def restart_dead(self) -> None:
+        """Restart what died; one that keeps dying at start waits longer each time."""
+        now = time.monotonic()
         for kind, proc in list(self.procs.items()):
-            if proc.poll() is not None:
-                log.warning("process_died_restarting", kind=kind, returncode=proc.returncode)
+            if proc.poll() is None or now < self.not_before.get(kind, 0.0):
+                continue
+            quick = now - self.started.get(kind, 0.0) < 10
+            self.failures[kind] = self.failures.get(kind, 0) + 1 if quick else 0
+            delay = min(60.0, 2.0 ** self.failures[kind]) if quick else 0.0
+            log.warning(
+                "process_died_restarting",
+                kind=kind,
+                returncode=proc.returncode,
+                delay_s=delay,
+                log=str(self.settings.logs_dir / f"{kind}.log"),
+            )
+            if delay:
+                self.not_before[kind] = now + delay
+                self.started[kind] = now + delay  # counted from the delayed start
+                continue
+            self.start(kind)
+
+    def start_delayed(self) -> None:
+        now = time.monotonic()
+        for kind, at in list(self.not_before.items()):
+            if now >= at:
+                del self.not_before[kind]
                 self.start(kind)
 
     def stop_all(self) -> None:
@@ -127,6 +160,14 @@ def up(settings: Settings, console: Console) -> None:
     settings.home.mkdir(parents=True, exist_ok=True)
     settings.logs_dir.mkdir(exist_ok=True)
     settings.run_dir.mkdir(exist_ok=True)
+    up_pidfile = settings.run_dir / "up.pid"
+    other = running_up(up_pidfile)
+    if other is not None:
+        raise SystemExit(
+            f"gridcase up is already running for {settings.home} (pid {other}); stop it "
+            "first, or set GRIDCASE_HOME to another data directory"
+        )
+    up_pidfile.write_text(str(os.getpid()))
     postgres = None if settings.database_url else EmbeddedPostgres(settings)
     temporal = None if settings.temporal_address else EmbeddedTemporal(settings)
     workers: ChildProcesses | None = None
@@ -160,6 +201,7 @@ def up(settings: Settings, console: Console) -> None:
         while not stop:
             time.sleep(0.5)
             workers.restart_dead()
+            workers.start_delayed()
     finally:
         console.print("stopping…")
         if workers:
@@ -168,6 +210,7 @@ def up(settings: Settings, console: Console) -> None:
             temporal.stop()
         if postgres:
             postgres.stop()
+        up_pidfile.unlink(missing_ok=True)
         console.print("stopped.")
 
 

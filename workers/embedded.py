@@ -70,7 +70,7 @@ def stop_stale(pidfile: Path) -> None:
     except FileNotFoundError:
         pidfile.unlink(missing_ok=True)
         return
-    if b"temporal" not in cmdline and b"gridcase" not in cmdline:
+    if not any(mark in cmdline for mark in (b"temporal", b"gridcase", b"api.app")):
         pidfile.unlink(missing_ok=True)
         return  # the pid was reused by something else
     log.warning("stopping_stale_process", pid=pid, pidfile=str(pidfile))
@@ -81,6 +81,18 @@ def stop_stale(pidfile: Path) -> None:
             time.sleep(0.05)
         os.kill(pid, signal.SIGKILL)
     pidfile.unlink(missing_ok=True)
+
+
+def running_up(pidfile: Path) -> int | None:
+    """The pid of a `gridcase up` still running for this data directory, if any."""
+    try:
+        pid = int(pidfile.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ValueError):
+        return None
+    if pid != os.getpid() and b"gridcase" in cmdline and b"up" in cmdline.split(b"\0"):
+        return pid
+    return None
 
 
 class EmbeddedPostgres:
