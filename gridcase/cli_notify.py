@@ -131,3 +131,17 @@ def webhooks_remove(name: Annotated[str, typer.Argument(help="Webhook name")]) -
     except SubscriptionNotFound as exc:
         fail(str(exc))
     console.print(f"webhook {name} removed")
+
+
+@notifications_app.command("start-drain")
+def start_drain() -> None:
+    """Start the workflow that delivers notices to webhooks (a no-op when it runs).
+
+    `gridcase up` does this itself; deployments run it once after Temporal is set up.
+    """
+    import asyncio
+
+    from gridcase.stack import start_notification_drain
+
+    asyncio.run(start_notification_drain(settings()))
+    console.print("notification drain is running (workflow id notification-drain)")
