@@ -6,6 +6,20 @@ from typing import Any
 
 from domain.codec import from_record
 from domain.events import Event
+from store.models import EventRow
+
+# The columns an event is read back from (plain rows: folds read every event there is).
+EVENT_COLUMNS = (
+    EventRow.case_id,
+    EventRow.version,
+    EventRow.type,
+    EventRow.schema_version,
+    EventRow.data,
+    EventRow.actor_id,
+    EventRow.actor_role,
+    EventRow.actor_unit,
+    EventRow.occurred_at,
+)
 
 
 def record_to_row_values(record: dict[str, Any]) -> dict[str, Any]:

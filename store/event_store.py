@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from domain.case import CaseState, fold
 from domain.codec import from_record
 from domain.events import Event
-from store.codec import record_to_row_values, row_to_event, row_to_record
+from store.codec import EVENT_COLUMNS, record_to_row_values, row_to_event, row_to_record
 from store.errors import CaseNotFound, ConcurrencyConflict, StoreError
 from store.models import CaseRow, EventRow, NotificationRow
 from store.projections import upsert_case
@@ -34,17 +34,7 @@ _COMPARED = ("type", "schema_version", "data", "actor_id", "actor_role", "actor_
 # Built once: SQLAlchemy caches their compiled form (appends are the hot path).
 _LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:case_id, 7))")
 _STREAM = (
-    select(
-        EventRow.case_id,
-        EventRow.version,
-        EventRow.type,
-        EventRow.schema_version,
-        EventRow.data,
-        EventRow.actor_id,
-        EventRow.actor_role,
-        EventRow.actor_unit,
-        EventRow.occurred_at,
-    )
+    select(*EVENT_COLUMNS)
     .where(EventRow.case_id == bindparam("case_id"))
     .order_by(EventRow.version)
 )
@@ -160,16 +150,9 @@ class EventStore:
             )
         raise ConcurrencyConflict(case_id, expected, current)
 
-    @staticmethod
-    def _load(session: Session, case_id: str) -> list[Event]:
-        rows = session.execute(
-            select(EventRow).where(EventRow.case_id == case_id).order_by(EventRow.version)
-        ).scalars()
-        return [row_to_event(r) for r in rows]
-
     def events(self, case_id: str) -> list[Event]:
         with Session(self.engine) as session:
-            return self._load(session, case_id)
+            return [row_to_event(r) for r in session.execute(_STREAM, {"case_id": case_id})]
 
     def records(self, case_id: str) -> list[dict[str, Any]]:
         """The stream as stored, with the log position and recording time."""

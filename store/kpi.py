@@ -25,7 +25,7 @@ from domain.kpi import (
     periods_between,
 )
 from domain.kpi_facts import CaseFacts, case_facts
-from store.codec import row_to_event
+from store.codec import EVENT_COLUMNS, row_to_event
 from store.models import EventRow
 
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
@@ -64,23 +64,13 @@ def case_facts_in(
         .where(EventRow.occurred_at < end, or_(EventRow.occurred_at >= start, *due))
         .distinct()
     )
-    # Plain rows, not ORM objects: an evaluation reads every event of its cases.
-    e = EventRow
-    query = select(
-        e.case_id,
-        e.version,
-        e.type,
-        e.schema_version,
-        # Evaluation needs no rules (a kilobyte per case with its calendar): not read.
-        e.data.op("-")("rules").label("data"),
-        e.actor_id,
-        e.actor_role,
-        e.actor_unit,
-        e.occurred_at,
-    ).where(e.case_id.in_(candidates))
+    # Evaluation needs no rules (a kilobyte per case with its calendar): not read.
+    without_rules = EventRow.data.op("-")("rules").label("data")
+    columns = [without_rules if c is EventRow.data else c for c in EVENT_COLUMNS]
+    query = select(*columns).where(EventRow.case_id.in_(candidates))
     if as_of is not None:
-        query = query.where(e.occurred_at < as_of)
-    query = query.order_by(e.case_id, e.version).execution_options(yield_per=BATCH)
+        query = query.where(EventRow.occurred_at < as_of)
+    query = query.order_by(EventRow.case_id, EventRow.version).execution_options(yield_per=BATCH)
     with Session(engine) as session:
         rows = session.execute(query)
         for _, stream in itertools.groupby(rows, key=lambda r: r.case_id):

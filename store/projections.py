@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from domain.case import CaseState, evolve, initial_state
-from domain.codec import from_record
 from domain.events import Event
+from store.codec import EVENT_COLUMNS, row_to_event
 from store.models import CaseRow, EventRow
 
 PROJECTED_COLUMNS = tuple(c.name for c in CaseRow.__table__.columns if c.name != "case_id")
@@ -128,35 +128,15 @@ def _fold_streams(
 
     Plain rows rather than ORM objects: a rebuild reads every event there is.
     """
-    e = EventRow
-    query = select(
-        e.case_id,
-        e.version,
-        e.type,
-        e.schema_version,
-        e.data,
-        e.actor_id,
-        e.actor_role,
-        e.actor_unit,
-        e.occurred_at,
-    ).order_by(e.case_id, e.version)
+    query = select(*EVENT_COLUMNS).order_by(EventRow.case_id, EventRow.version)
     if parts > 1:
-        query = query.where(_in_part(e.case_id, part, parts))
+        query = query.where(_in_part(EventRow.case_id, part, parts))
     rows = session.execute(query, execution_options={"yield_per": batch})
     state: CaseState | None = None
     count = 0
-    for case_id, version, type_, schema, data, actor_id, role, unit, occurred_at in rows:
-        event: Event = from_record(
-            {
-                "type": type_,
-                "schema_version": schema,
-                "case_id": case_id,
-                "version": version,
-                "occurred_at": occurred_at,
-                "actor": {"id": actor_id, "role": role, "unit": unit},
-                "data": data,
-            }
-        )
+    for row in rows:
+        event: Event = row_to_event(row)
+        case_id = row.case_id
         if state is None or state.case_id != case_id:
             if state is not None:
                 yield state, count
