@@ -25,6 +25,7 @@ from gridcase.intake import IntakeSource
 from store.db import make_engine
 from store.event_store import EventStore
 from store.users import UserStore
+from web.app import install as install_web
 
 log = structlog.get_logger(__name__)
 
@@ -75,7 +76,7 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served by web.docs from the vendored Swagger UI
         redoc_url=None,
     )
     problems.install(app)
@@ -88,6 +89,7 @@ def create_app(
     # Fixed paths first: /v1/cases/overdue must not be read as a case id.
     for module in (supervisors, grid_workers, center, departments, kpi, photos, cases, open311):
         app.include_router(module.router)
+    install_web(app)
     return app
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import uuid
 from typing import Any
 
@@ -161,5 +162,11 @@ async def test_openapi_and_docs(http: httpx.AsyncClient) -> None:
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     docs = await http.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    # Swagger UI from our own static files, never a CDN (the page must work offline).
+    assets = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+    assert assets and all(a.startswith("/static/vendor/swagger-ui/") for a in assets), assets
+    for asset in assets:
+        r = await http.get(asset)
+        assert r.status_code == 200 and len(r.content) > 500, asset
     r = await http.get("/v1/nowhere")
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem")
