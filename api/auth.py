@@ -15,8 +15,8 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.context import Services, services
-from api.problems import forbidden, unauthenticated
-from store.users import CENTER_ROLES, Principal
+from api.problems import forbidden, token_expired, unauthenticated
+from store.users import CENTER_ROLES, Principal, TokenExpired
 
 log = structlog.get_logger(__name__)
 
@@ -38,7 +38,11 @@ def principal(
     """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthenticated("send Authorization: Bearer <token>")
-    found = svc.users.authenticate(credentials.credentials)
+    try:
+        found = svc.users.authenticate(credentials.credentials)
+    except TokenExpired as exc:
+        log.info("api_token_expired", token_id=exc.token_id)
+        raise token_expired(exc) from None
     if found is None:
         log.info("api_token_refused")
         raise unauthenticated("the token is unknown, revoked, or its user is deactivated")

@@ -27,6 +27,7 @@ from domain.errors import (
     WrongStage,
 )
 from store.errors import CaseNotFound as StoreCaseNotFound
+from store.users import TokenExpired
 from workflows.client import CaseNotFound, DuplicateReport
 
 log = structlog.get_logger(__name__)
@@ -96,6 +97,16 @@ def not_found(what: str) -> Problem:
 
 def unauthenticated(detail: str) -> Problem:
     return Problem(401, "unauthenticated", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def token_expired(exc: TokenExpired) -> Problem:
+    return Problem(
+        401,
+        "token_expired",
+        f"{exc}; ask an administrator for a new one (gridcase users token rotate {exc.token_id})",
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        expired_at=exc.expired_at,
+    )
 
 
 def forbidden(detail: str) -> Problem:

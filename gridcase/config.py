@@ -28,14 +28,17 @@ def _path(env: Mapping[str, str], name: str) -> Path | None:
     return path
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int | None = None) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,13 @@ class Settings:
     GRIDCASE_CALENDAR  JSON file of holidays and swapped workdays (the shape of
                        domain/data/calendar_cn.json); default: the shipped China calendar
     GRIDCASE_PHOTOS_DIR where uploaded photos are kept (default GRIDCASE_HOME/photos)
+    GRIDCASE_TOKEN_TTL_DAYS  lifetime of a newly issued bearer token (90)
+    GRIDCASE_SESSION_IDLE_MINUTES / GRIDCASE_SESSION_MAX_HOURS  a web session ends after
+                       this long without a request (30) / this long after sign-in (12)
+    GRIDCASE_SIGNIN_MAX_FAILURES / GRIDCASE_SIGNIN_MAX_FAILURES_PER_ADDRESS  failed
+                       sign-ins that lock a user id (5) / a client address (20) ...
+    GRIDCASE_SIGNIN_LOCKOUT_MINUTES  ... when they fall within this many minutes, which is
+                       also how long the lock lasts (15)
     """
 
     home: Path
@@ -69,6 +79,12 @@ class Settings:
     policy_file: Path | None = None
     calendar_file: Path | None = None
     photos_dir: Path | None = None  # None: GRIDCASE_HOME/photos (see photos_path)
+    token_ttl_days: int = 90
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    sign_in_max_failures: int = 5
+    sign_in_max_failures_per_address: int = 20
+    sign_in_lockout_minutes: int = 15
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -81,6 +97,7 @@ class Settings:
             raise ConfigError(f"DATABASE_URL must be a postgresql URL, got {database_url!r}")
         if database_url and database_url.startswith("postgresql://"):
             database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+        per_address = _int(env, "GRIDCASE_SIGNIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1)
         return cls(
             home=Path(env.get("GRIDCASE_HOME", ".gridcase")).absolute(),
             database_url=database_url,
@@ -97,6 +114,12 @@ class Settings:
             photos_dir=Path(env["GRIDCASE_PHOTOS_DIR"]).absolute()
             if env.get("GRIDCASE_PHOTOS_DIR")
             else None,
+            token_ttl_days=_int(env, "GRIDCASE_TOKEN_TTL_DAYS", 90, minimum=1),
+            session_idle_minutes=_int(env, "GRIDCASE_SESSION_IDLE_MINUTES", 30, minimum=1),
+            session_max_hours=_int(env, "GRIDCASE_SESSION_MAX_HOURS", 12, minimum=1),
+            sign_in_max_failures=_int(env, "GRIDCASE_SIGNIN_MAX_FAILURES", 5, minimum=1),
+            sign_in_max_failures_per_address=per_address,
+            sign_in_lockout_minutes=_int(env, "GRIDCASE_SIGNIN_LOCKOUT_MINUTES", 15, minimum=1),
         )
 
     def policy(self) -> CenterPolicy:

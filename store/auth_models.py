@@ -1,6 +1,7 @@
-"""Who may call the API: users with a role and their org units, bearer tokens, and the
-API keys of Open311 citizen apps. Tokens and keys are stored as sha256 hashes only, so a
-copy of the database cannot be replayed against the API."""
+"""Who may call the API and sign in to the web pages: users with a role and their org
+units, their passwords (argon2 hashes), bearer tokens, web sessions, failed sign-ins, and
+the API keys of Open311 citizen apps. Tokens, session ids and keys are stored as sha256
+hashes only, so a copy of the database cannot be replayed against the API."""
 
 from __future__ import annotations
 
@@ -46,6 +47,9 @@ class UserRow(Base):
     role: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # argon2id (store/passwords.py); None: the user cannot sign in to the web pages.
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    password_set_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class UserUnitRow(Base):
@@ -78,6 +82,7 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class ApiClientRow(Base):
@@ -91,3 +96,40 @@ class ApiClientRow(Base):
     key_hash: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class WebSessionRow(Base):
+    """A signed-in browser: the sha256 of its cookie's secret, its CSRF token, and when it
+    ends (absolute ``expires_at``; idle after ``last_seen_at`` plus the idle limit)."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (
+        Index("ix_web_sessions_user_id", "user_id"),
+        Index("ix_web_sessions_expires_at", "expires_at"),
+    )
+
+    id_hash: Mapped[str] = mapped_column(Text, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    csrf_token: Mapped[str] = mapped_column(Text)
+    address: Mapped[str] = mapped_column(Text, server_default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_seen_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SignInThrottleRow(Base):
+    """Failed sign-ins of one user id or one client address in the current window, and
+    the lock-out they led to. In the database, so a restart of the API forgets nothing."""
+
+    __tablename__ = "sign_in_throttle"
+    __table_args__ = (CheckConstraint("scope IN ('user', 'address')", name="scope_known"),)
+
+    scope: Mapped[str] = mapped_column(Text, primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, server_default="0")
+    window_started_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

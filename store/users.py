@@ -1,9 +1,11 @@
 """Users, the org units they act for, bearer tokens and Open311 API keys.
 
 A token is shown once, when issued ("gc_" + 32 random bytes, urlsafe); only its sha256 is
-stored. ``authenticate`` looks the hash up, compares it in constant time, refuses revoked
-tokens and inactive users, and touches ``last_used_at`` at most once a minute so a busy
-client does not turn every read into a write.
+stored. Every token expires (``DEFAULT_TOKEN_TTL`` unless the issuer says otherwise) and
+is replaced by ``rotate_token``. ``authenticate`` looks the hash up, compares it in
+constant time, refuses revoked tokens and inactive users, tells an expired token apart
+(``TokenExpired``), and touches ``last_used_at`` at most once a minute so a busy client
+does not turn every read into a write.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
-from sqlalchemy import Engine, and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.errors import WrongRole
@@ -32,6 +35,7 @@ log = structlog.get_logger(__name__)
 TOKEN_PREFIX = "gc_"
 CLIENT_KEY_PREFIX = "gck_"
 TOUCH_EVERY = "1 minute"
+DEFAULT_TOKEN_TTL = timedelta(days=90)
 USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 # Roles of the supervision and command centers: they see every case of the district.
@@ -49,6 +53,15 @@ class UserError(StoreError, ValueError):
 
 class UnknownUser(UserError, LookupError):
     pass
+
+
+class TokenExpired(UserError):
+    """A token that was valid and has expired: the caller should get a new one."""
+
+    def __init__(self, token_id: str, expired_at: datetime) -> None:
+        super().__init__(f"token {token_id} expired at {expired_at.isoformat()}")
+        self.token_id = token_id
+        self.expired_at = expired_at
 
 
 @dataclass(frozen=True)
@@ -103,6 +116,7 @@ class TokenInfo:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -112,6 +126,7 @@ class IssuedSecret:
     id: str
     owner: str
     secret: str
+    expires_at: datetime | None = None  # tokens; API keys do not expire
 
 
 @dataclass(frozen=True)
@@ -122,6 +137,44 @@ class ApiClient:
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def load_principal(
+    conn: Connection, user_id: str, name: str, role: str, *, token_id: str = ""
+) -> Principal:
+    """The one way a caller becomes a Principal, by token (API) or session (web pages)."""
+    units = conn.execute(
+        select(UserUnitRow.unit)
+        .where(UserUnitRow.user_id == user_id)
+        .order_by(UserUnitRow.position)
+    ).scalars()
+    return Principal(user_id, role, tuple(units), name=name, token_id=token_id)
+
+
+def _check_ttl(ttl: timedelta) -> None:
+    if ttl <= timedelta(0):
+        raise UserError("a token's lifetime must be positive")
+
+
+def _insert_token(conn: Connection, user_id: str, name: str, ttl: timedelta) -> IssuedSecret:
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token_id = "tok_" + secrets.token_hex(6)
+    expires_at = conn.execute(
+        insert(ApiTokenRow)
+        .values(
+            id=token_id,
+            user_id=user_id,
+            name=name,
+            token_hash=digest(token),
+            expires_at=func.now() + ttl,
+        )
+        .returning(ApiTokenRow.expires_at)
+    ).scalar_one()
+    return IssuedSecret(id=token_id, owner=user_id, secret=token, expires_at=expires_at)
+
+
+def _token_info(t: Any) -> TokenInfo:  # a row of api_tokens
+    return TokenInfo(t.id, t.name, t.created_at, t.last_used_at, t.revoked_at, t.expires_at)
 
 
 def check_units(
@@ -231,9 +284,7 @@ class UserStore:
                 .where(ApiTokenRow.user_id.in_(wanted))
                 .order_by(ApiTokenRow.created_at)
             ):
-                tokens.setdefault(t.user_id, []).append(
-                    TokenInfo(t.id, t.name, t.created_at, t.last_used_at, t.revoked_at)
-                )
+                tokens.setdefault(t.user_id, []).append(_token_info(t))
         return [
             User(
                 u.id,
@@ -273,20 +324,50 @@ class UserStore:
         return self.get_user(user_id)
 
     # -- tokens --------------------------------------------------------------------------
-    def issue_token(self, user_id: str, name: str = "") -> IssuedSecret:
+    def issue_token(
+        self, user_id: str, name: str = "", ttl: timedelta = DEFAULT_TOKEN_TTL
+    ) -> IssuedSecret:
         user = self.get_user(user_id)
         if not user.active:
             raise UserError(f"user {user_id!r} is deactivated")
-        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        token_id = "tok_" + secrets.token_hex(6)
+        _check_ttl(ttl)
         with self.engine.begin() as conn:
-            conn.execute(
-                insert(ApiTokenRow).values(
-                    id=token_id, user_id=user_id, name=name, token_hash=digest(token)
+            issued = _insert_token(conn, user_id, name, ttl)
+        log.info("token_issued", user_id=user_id, token_id=issued.id, expires_at=issued.expires_at)
+        return issued
+
+    def rotate_token(
+        self, token_id: str, ttl: timedelta = DEFAULT_TOKEN_TTL, grace: timedelta = timedelta(0)
+    ) -> IssuedSecret:
+        """A new token for the same user and purpose; the old one is revoked now, or expires
+        after ``grace`` (time to deploy the new one) if it would live longer."""
+        _check_ttl(ttl)
+        if grace < timedelta(0):
+            raise UserError("the grace period cannot be negative")
+        with self.engine.begin() as conn:
+            old = conn.execute(
+                select(
+                    ApiTokenRow.user_id, ApiTokenRow.name, ApiTokenRow.revoked_at, UserRow.active
                 )
+                .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+                .where(ApiTokenRow.id == token_id)
+                .with_for_update(of=ApiTokenRow)
+            ).first()
+            if old is None:
+                raise UserError(f"no token {token_id!r}")
+            if old.revoked_at is not None:
+                raise UserError(f"token {token_id} is revoked; issue a new one instead")
+            if not old.active:
+                raise UserError(f"user {old.user_id!r} is deactivated")
+            issued = _insert_token(conn, old.user_id, old.name, ttl)
+            retire = (
+                {"revoked_at": func.now()}
+                if grace == timedelta(0)
+                else {"expires_at": func.least(ApiTokenRow.expires_at, func.now() + grace)}
             )
-        log.info("token_issued", user_id=user_id, token_id=token_id)
-        return IssuedSecret(id=token_id, owner=user_id, secret=token)
+            conn.execute(update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(**retire))
+        log.info("token_rotated", token_id=token_id, new_token_id=issued.id, user_id=old.user_id)
+        return issued
 
     def revoke_token(self, token_id: str) -> None:
         with self.engine.begin() as conn:
@@ -300,14 +381,17 @@ class UserStore:
         log.info("token_revoked", token_id=token_id)
 
     def authenticate(self, token: str) -> Principal | None:
-        """The principal behind a bearer token; None for anything not valid right now."""
+        """The principal behind a bearer token; None for anything unknown, revoked or of a
+        deactivated user; ``TokenExpired`` for a token past its expiry."""
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             return None
         hashed = digest(token)
         with self.engine.begin() as conn:
             row = conn.execute(
                 select(ApiTokenRow.id, ApiTokenRow.token_hash, UserRow.id, UserRow.name)
-                .add_columns(UserRow.role)
+                .add_columns(
+                    UserRow.role, ApiTokenRow.expires_at, ApiTokenRow.expires_at <= func.now()
+                )
                 .join(UserRow, UserRow.id == ApiTokenRow.user_id)
                 .where(
                     ApiTokenRow.token_hash == hashed,
@@ -318,7 +402,9 @@ class UserStore:
             # The lookup is by hash; the compare makes the decision itself constant-time.
             if row is None or not hmac.compare_digest(row[1], hashed):
                 return None
-            token_id, _, user_id, name, role = row
+            token_id, _, user_id, name, role, expires_at, expired = row
+            if expired:
+                raise TokenExpired(token_id, expires_at)
             conn.execute(
                 update(ApiTokenRow)
                 .where(
@@ -330,12 +416,7 @@ class UserStore:
                 )
                 .values(last_used_at=func.now())
             )
-            units = conn.execute(
-                select(UserUnitRow.unit)
-                .where(UserUnitRow.user_id == user_id)
-                .order_by(UserUnitRow.position)
-            ).scalars()
-            return Principal(user_id, role, tuple(units), name=name, token_id=token_id)
+            return load_principal(conn, user_id, name, role, token_id=token_id)
 
     # -- Open311 clients -----------------------------------------------------------------
     def add_client(self, name: str) -> IssuedSecret:

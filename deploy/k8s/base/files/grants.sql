@@ -25,6 +25,11 @@ GRANT SELECT ON webhook_subscriptions TO gridcase_supervision;
 -- goes through its workflow. TO CONFIRM with the API's author when the API is final.
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO gridcase_api;
 GRANT UPDATE ON api_tokens TO gridcase_api;
+-- The web pages' sign-in (store/sessions.py, store/passwords.py): sessions start, are
+-- touched and end; failed sign-ins are counted and cleared; a password hash made with
+-- older argon2 parameters is replaced at the next good sign-in.
+GRANT SELECT, INSERT, UPDATE, DELETE ON web_sessions, sign_in_throttle TO gridcase_api;
+GRANT UPDATE (password_hash) ON users TO gridcase_api;
 
 -- Administration (`gridcase reference …`, `gridcase users …`, `gridcase webhooks …`,
 -- `gridcase rebuild-projections --apply`) runs as gridcase_owner, from a one-off pod.
