@@ -7,11 +7,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.calendar import WorkingCalendar, default_calendar, load_calendar
 from domain.policy import CenterPolicy
 
 EMBEDDED_DATABASE = "gridcase"
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the calendar's zone, and so the default display zone
 
 
 class ConfigError(ValueError):
@@ -41,6 +43,14 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int | None
     return value
 
 
+def _zone(env: Mapping[str, str], name: str, default: str) -> ZoneInfo:
+    raw = env.get(name) or default
+    try:
+        return ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name}: unknown time zone {raw!r}, e.g. Asia/Shanghai") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where gridcase keeps its data and finds its servers.
@@ -57,6 +67,7 @@ class Settings:
     GRIDCASE_CALENDAR  JSON file of holidays and swapped workdays (the shape of
                        domain/data/calendar_cn.json); default: the shipped China calendar
     GRIDCASE_PHOTOS_DIR where uploaded photos are kept (default GRIDCASE_HOME/photos)
+    GRIDCASE_DISPLAY_TZ  zone times are shown in to people (Asia/Shanghai)
     GRIDCASE_TOKEN_TTL_DAYS  lifetime of a newly issued bearer token (90)
     GRIDCASE_SESSION_IDLE_MINUTES / GRIDCASE_SESSION_MAX_HOURS  a web session ends after
                        this long without a request (30) / this long after sign-in (12)
@@ -79,6 +90,7 @@ class Settings:
     policy_file: Path | None = None
     calendar_file: Path | None = None
     photos_dir: Path | None = None  # None: GRIDCASE_HOME/photos (see photos_path)
+    display_zone: ZoneInfo = SHANGHAI
     token_ttl_days: int = 90
     session_idle_minutes: int = 30
     session_max_hours: int = 12
@@ -114,6 +126,7 @@ class Settings:
             photos_dir=Path(env["GRIDCASE_PHOTOS_DIR"]).absolute()
             if env.get("GRIDCASE_PHOTOS_DIR")
             else None,
+            display_zone=_zone(env, "GRIDCASE_DISPLAY_TZ", "Asia/Shanghai"),
             token_ttl_days=_int(env, "GRIDCASE_TOKEN_TTL_DAYS", 90, minimum=1),
             session_idle_minutes=_int(env, "GRIDCASE_SESSION_IDLE_MINUTES", 30, minimum=1),
             session_max_hours=_int(env, "GRIDCASE_SESSION_MAX_HOURS", 12, minimum=1),
