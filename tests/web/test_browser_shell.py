@@ -29,6 +29,7 @@ ROLES = {
     "leader": (("410105",), "指挥长", "指挥大屏"),
     "admin": ((), "系统管理员", "用户管理"),
 }
+SWAGGER_UI_OWN_VIOLATIONS = {"nested-interactive", "color-contrast"}
 
 
 def failures(engine: Engine, user_id: str) -> int:
@@ -207,6 +208,11 @@ async def test_api_docs_render_offline(browsing: Browsing) -> None:
     assert await page.locator(".opblock").count() > 20
     await browsing.screenshot("docs")
     assert not browsing.escaped  # also checked after the test, with any page error
+    # Swagger UI's own markup nests a button in each operation's summary button, and its
+    # stock theme has low-contrast badges: third-party, left as they are. Anything else
+    # (e.g. the page's language, which we add) must pass.
+    found = {v["id"] for v in await browsing.axe()}
+    assert found <= SWAGGER_UI_OWN_VIOLATIONS, found - SWAGGER_UI_OWN_VIOLATIONS
 
 
 async def test_phone_sign_in_page_fits(
