@@ -25,8 +25,9 @@ from store.sessions import SessionStore, SignInPolicy
 from store.users import UserError, UserStore
 
 users_app = typer.Typer(
-    help="Users of the HTTP API (role and org units), their bearer tokens, and Open311 "
-    "client keys.\n\nUnits by role: grid_worker — 15-digit unit grids he patrols; handler — "
+    help="Users of the HTTP API and the web pages (role and org units), their passwords, "
+    "bearer tokens and web sessions, and Open311 client keys.\n\nUnits by role: grid_worker "
+    "— 15-digit unit grids he patrols; handler — "
     "his department code; supervisor/leader — 6/9/12-digit district/street/community codes; "
     "center staff — the 6-digit district (optional).",
     no_args_is_help=True,

@@ -224,4 +224,5 @@ def print_where(console: Console, settings: Settings, db_url: str, target: str) 
     console.print(f"  workers          {', '.join(KINDS)} (logs in {settings.logs_dir})")
     api = f"http://{settings.api_host}:{settings.api_port}"
     console.print(f"  HTTP API         {api} (docs {api}/docs, Open311 {api}/open311/v2/)")
+    console.print(f"  web pages        {api}/ (sign in: `gridcase users password set ID`)")
     console.print("Try `gridcase demo` in another shell. Ctrl-C stops everything.")
