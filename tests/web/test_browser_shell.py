@@ -228,6 +228,7 @@ async def test_phone_sign_in_page_fits(
         assert await phone.sign_in(user.id, user.password) == 200
         assert await phone.overlaps() == []
         await phone.screenshot("home-grid_worker-phone")
+        await phone.assert_accessible()
     finally:
         await phone.close()
     phone.assert_clean()
