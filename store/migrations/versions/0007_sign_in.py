@@ -4,9 +4,9 @@ attempts per user and per client address; tokens get an expiry.
 Tokens issued before this migration never expired; they now expire 90 days after it (the
 default lifetime), so rotate them before then (`gridcase users token rotate`).
 
-Revision ID: 0009
+Revision ID: 0007
 Revises: 0006
-Create Date: 2027-01-10
+Create Date: 2026-11-30
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
+revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
