@@ -17,7 +17,6 @@ import pytest
 
 from domain import commands as c
 from domain import events as e
-from domain.calendar import default_calendar
 from domain.case import PERMISSIONS, REQUIRED_STAGES, CaseState, decide, evolve, initial_state
 from domain.codec import from_record, to_record
 from domain.errors import (
@@ -28,6 +27,7 @@ from domain.errors import (
     WrongRole,
     WrongStage,
 )
+from domain.holiday_notices import default_calendar
 from domain.roles import SYSTEM_ACTOR, Actor, Role
 from domain.rules import CaseRules
 from domain.stages import Light, Stage, Status, SupervisionLevel
