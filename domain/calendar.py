@@ -241,8 +241,11 @@ class WorkingCalendar:
     def covers(self, year: int) -> bool:
         return year in self._covered
 
-    def is_provisional(self, day: date) -> bool:
-        """Is `day` in a year whose data is an estimate, not a State Council notice?"""
+    def is_provisional(self, day: date | datetime) -> bool:
+        """Is `day` (a date, or a moment: its local date) in a year whose data is an
+        estimate, not a State Council notice? The flag to show beside a deadline."""
+        if isinstance(day, datetime):
+            day = _as_utc(day, "day").astimezone(self.tz).date()
         return day.year in self.provisional_years
 
     def is_working_day(self, d: date) -> bool:

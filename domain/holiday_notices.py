@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 from functools import cache
@@ -35,6 +35,7 @@ __all__ = [
     "load_calendar",
     "official_data_warning",
     "parse_notice",
+    "recorded_calendar",
     "shipped_notices",
 ]
 
@@ -264,6 +265,31 @@ def default_calendar() -> WorkingCalendar:
     with the imported notices and provisional years for every later year (store/calendar.py).
     """
     return build_calendar(shipped_notices())
+
+
+def recorded_calendar(data: Mapping[str, Any]) -> WorkingCalendar:
+    """The calendar a case's rules record (CaseRules.calendar), read back.
+
+    Empty — a report that carried no rules — means the shipped notices, never "no
+    holidays". A record written before calendars named their years covers the years of its
+    own dates and, for any other year, the shipped notices: a case reported before then
+    gets a year's official data when a release ships its notice, and is refused working
+    time (CalendarNotCovered) until one does — never counted on "every weekday works".
+    """
+    if not data:
+        return default_calendar()
+    recorded = WorkingCalendar.from_dict(data)
+    if "official_years" in data or "provisional_years" in data:
+        return recorded
+    shipped = default_calendar()
+    extra = shipped.official_years - recorded.years
+    return replace(
+        recorded,
+        holidays=recorded.holidays | {d for d in shipped.holidays if d.year in extra},
+        extra_workdays=recorded.extra_workdays
+        | {d for d in shipped.extra_workdays if d.year in extra},
+        official_years=recorded.official_years | extra,
+    )
 
 
 @dataclass(frozen=True)

@@ -110,13 +110,23 @@ def test_a_calendar_without_year_data_knows_no_day() -> None:
         empty.is_working_day(date(2026, 3, 3))
 
 
-def test_records_written_before_coverage_cover_the_years_of_their_dates() -> None:
+def test_records_written_before_coverage_cover_their_dates_and_the_shipped_years() -> None:
     old = default_calendar().to_dict()
     for key in ("official_years", "provisional_years", "version", "provisional_source"):
         del old[key]
-    legacy = WorkingCalendar.from_dict(old)
-    assert legacy.official_years == {2025, 2026} and legacy == default_calendar()
+    assert WorkingCalendar.from_dict(old).official_years == {2025, 2026}  # its own dates
+    assert CaseRules(calendar=old).working_calendar == default_calendar()
     assert CaseRules(calendar={}).working_calendar == default_calendar()
+    # A center's own 2026 (one extra day off) keeps its data and gains the shipped 2025.
+    own = {"holidays": [*old["holidays"], "2026-12-31"], "extra_workdays": []}
+    own["holidays"] = [d for d in own["holidays"] if d.startswith("2026")]
+    legacy = CaseRules(calendar=own).working_calendar
+    assert legacy.official_years == {2025, 2026}
+    assert not legacy.is_working_day(date(2026, 12, 31))
+    assert legacy.is_working_day(date(2026, 10, 10)) is False  # its record: no 调休 kept
+    assert not legacy.is_working_day(date(2025, 1, 28))  # shipped 2025
+    with pytest.raises(CalendarNotCovered):
+        legacy.add(sh(2026, 12, 31, 17), TimeLimit(2, TimeUnit.WORKING_HOURS))
 
 
 def test_holidays_outside_the_covered_years_are_refused() -> None:
@@ -256,7 +266,8 @@ def test_two_working_hours_from_new_years_eve_end_on_monday_not_on_new_years_day
     # Thu 17-18 (1 h); Fri 2027-01-01 New Year's Day; Sat, Sun; Mon 01-04 08-09 (1 h).
     assert reported.due_at == sh(2027, 1, 4, 9)
     assert reported.due_at != sh(2027, 1, 1, 9)  # the old "every weekday works" answer
-    assert reported.rules.working_calendar.is_provisional(reported.due_at.date())
+    assert reported.rules.working_calendar.is_provisional(reported.due_at)
+    assert not reported.rules.working_calendar.is_provisional(now)
     warning = official_data_warning(calendar, today())
     assert warning is not None and warning.days_left == 0
     assert warning.official_until == date(2026, 12, 31)
