@@ -50,7 +50,9 @@ def calendar_sources(engine: Engine | None, base: Sequence[HolidayYear]) -> Cale
     """The base notices with the imported ones from the store (none when engine is None)."""
     if engine is None:
         return CalendarSources.of(base)
-    with engine.connect() as conn:
+    # One snapshot: the years and the version number of the same imports.
+    connection = engine.connect().execution_options(isolation_level="REPEATABLE READ")
+    with connection as conn, conn.begin():
         stored, version = _stored(conn)
     return CalendarSources.of(base, list(stored.values()), version=version)
 
