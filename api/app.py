@@ -22,6 +22,7 @@ from api.problems import Problem
 from api.routes import cases, center, departments, grid_workers, kpi, photos, supervisors
 from gridcase.config import Settings
 from gridcase.intake import IntakeSource
+from store.calendar import log_calendar
 from store.db import make_engine
 from store.event_store import EventStore
 from store.users import UserStore
@@ -64,6 +65,7 @@ def create_app(
             temporal=gateway,
         )
         log.info("api_started", district=intake.district.code if intake.district else None)
+        log_calendar(log, intake.calendar)  # warns when the official holiday data runs out
         try:
             yield
         finally:

@@ -1,4 +1,4 @@
-"""Open311 GeoReport v2 (DOMAIN.md §8) under ``/open311/v2/``: the citizen intake standard
+"""Open311 GeoReport v2 (docs/field-facts.md §8) under ``/open311/v2/``: the citizen intake standard
 that FixMyStreet, SeeClickFix, Mark-a-Spot and uReport speak.
 
 Every resource takes its format as a suffix, ``.xml`` (required by the spec) or ``.json``;

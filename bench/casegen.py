@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain import commands as c
-from domain.calendar import default_calendar
 from domain.case import CaseState, decide, evolve, initial_state
 from domain.codec import encode, to_record
 from domain.demo_district import generate_demo_district
@@ -31,6 +30,7 @@ from domain.roles import Actor, Role
 from domain.routing import Router
 from domain.taxonomy import default_taxonomy
 from domain.timers import next_timer
+from store.calendar_sources import CASE_YEARS, shipped_calendar
 from store.projections import case_row_values
 
 LEADER = Actor(id="leader-01", role=Role.SHIFT_LEADER)
@@ -57,7 +57,9 @@ class CaseGenerator:
         taxonomy = default_taxonomy()
         self.district = generate_demo_district(0, taxonomy=taxonomy)
         router = Router(taxonomy)
-        policy, calendar = CenterPolicy(), default_calendar()
+        # Cases as intake records them: shipped notices, provisional years after them.
+        first = (now - self.history).year
+        policy, calendar = CenterPolicy(), shipped_calendar(first, now.year + CASE_YEARS - 1)
         self.categories = [cat.code for cat in taxonomy]
         self.weights = [HEAVY.get(code, 1) for code in self.categories]
         self.rules = {cat.code: policy.rules_for(cat, calendar) for cat in taxonomy}

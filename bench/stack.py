@@ -17,13 +17,15 @@ from temporalio.client import Client
 
 from bench.common import Postgres, Processes, Temporal, gridcase_workers, stack_env
 from domain import commands as c
-from domain.calendar import default_calendar
 from domain.demo_district import generate_demo_district
 from domain.events import Location
+from domain.holiday_notices import shipped_notices
 from domain.policy import CenterPolicy
 from domain.roles import Actor, Role
 from domain.routing import Router
 from domain.taxonomy import default_taxonomy
+from store.calendar import today
+from store.calendar_sources import CalendarSources
 from workers.run import KINDS
 
 LEADER = Actor(id="leader-01", role=Role.SHIFT_LEADER)
@@ -102,7 +104,7 @@ class Reports:
             stage_limits=dict.fromkeys(base.stage_limits, LONG),
             urgent_stage_limits=dict.fromkeys(base.urgent_stage_limits, LONG),
         )
-        calendar = default_calendar()
+        calendar = CalendarSources.of(shipped_notices()).for_cases(today())
         self.rules = {cat.code: policy.rules_for(cat, calendar) for cat in taxonomy}
         self.categories = [cat.code for cat in taxonomy]
 

@@ -4,7 +4,10 @@ A limit is an amount and a unit. Working units (工作时, 工作日) only count
 office windows of working days; the wall-clock units (紧急工作时, 自然日, minutes, hours,
 days) run through nights, weekends and holidays. Which days are working days comes from
 the State Council's yearly holiday notice: public holidays (放假) and the weekend days
-worked in exchange (调休上班).
+worked in exchange (调休上班). A calendar knows which years it has data for — official
+(a notice) or provisional (estimated from the statutory rules, until the notice is out) —
+and refuses to guess about any other year: CalendarNotCovered, never "every weekday works".
+Notices and their years are read in domain/holiday_notices.py.
 
 Pure standard library, no clock: callers pass aware datetimes in and get aware datetimes
 out. All arithmetic is done in UTC, because subtracting two aware datetimes that share a
@@ -13,27 +16,24 @@ tzinfo compares wall clocks and silently ignores daylight-saving jumps.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
-from functools import cache
-from importlib import resources
-from itertools import pairwise
+from itertools import groupby, pairwise
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
     "DEFAULT_WINDOWS",
+    "CalendarNotCovered",
     "OfficeWindow",
     "TimeLimit",
     "TimeUnit",
     "WorkingCalendar",
-    "default_calendar",
-    "load_calendar",
+    "describe_years",
 ]
 
 
@@ -143,24 +143,65 @@ DEFAULT_WINDOWS: tuple[OfficeWindow, ...] = (
 )
 
 
+class CalendarNotCovered(ValueError):
+    """A working-time question about a day of a year the calendar has no data for.
+
+    Raised instead of guessing: without the year's holidays and 调休 workdays nobody can
+    say whether a weekday is worked, so no deadline counted in working time crosses it.
+    """
+
+    def __init__(self, day: date, covered: Iterable[int]) -> None:
+        self.day = day
+        self.covered = frozenset(covered)
+        super().__init__(
+            f"the working calendar has no holiday data for {day.year} (asked about "
+            f"{day.isoformat()}); it covers {describe_years(self.covered) or 'no year'}. "
+            "Working time cannot be counted there: load the year's State Council notice "
+            "(`gridcase reference calendar import FILE`); a case keeps the calendar it was "
+            "reported with"
+        )
+
+
+def describe_years(years: Iterable[int]) -> str:
+    """2025-2026, 2029 for {2025, 2026, 2029}."""
+    runs = []
+    for _, group in groupby(enumerate(sorted(years)), key=lambda pair: pair[1] - pair[0]):
+        run = [year for _, year in group]
+        runs.append(str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}")
+    return ", ".join(runs)
+
+
 @dataclass(frozen=True)
 class WorkingCalendar:
     """A working calendar (工作日历): zone, office windows, holidays and 调休 workdays.
 
     `holidays` are days off (法定节假日放假) and `extra_workdays` weekend days worked in
     exchange (调休上班). Weekend dates inside `holidays` are allowed and change nothing.
+    `official_years` come from a State Council notice, `provisional_years` from an estimate
+    of the statutory holidays (no 调休 known yet); every holiday and workday lies in one of
+    them, and a working-time question about any other year raises CalendarNotCovered.
+    `version` is the calendar version in the store (0: shipped or file notices only) and
+    `provisional_source` names what estimated the provisional years.
     """
 
     zone: str = "Asia/Shanghai"
     windows: tuple[OfficeWindow, ...] = DEFAULT_WINDOWS
     holidays: frozenset[date] = field(default_factory=frozenset)
     extra_workdays: frozenset[date] = field(default_factory=frozenset)
+    official_years: frozenset[int] = field(default_factory=frozenset)
+    provisional_years: frozenset[int] = field(default_factory=frozenset)
+    version: int = 0
+    provisional_source: str = ""
+    _covered: frozenset[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Accept any iterable so that callers (and from_dict) can pass lists and sets.
         object.__setattr__(self, "windows", tuple(self.windows))
         object.__setattr__(self, "holidays", frozenset(self.holidays))
         object.__setattr__(self, "extra_workdays", frozenset(self.extra_workdays))
+        object.__setattr__(self, "official_years", frozenset(self.official_years))
+        object.__setattr__(self, "provisional_years", frozenset(self.provisional_years))
+        object.__setattr__(self, "_covered", self.official_years | self.provisional_years)
         try:
             ZoneInfo(self.zone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -173,6 +214,15 @@ class WorkingCalendar:
         both = self.holidays & self.extra_workdays
         if both:
             raise ValueError(f"dates both holiday and workday: {sorted(both)}")
+        twice = self.official_years & self.provisional_years
+        if twice:
+            raise ValueError(f"years both official and provisional: {sorted(twice)}")
+        outside = sorted(d for d in self.holidays | self.extra_workdays if not self.covers(d.year))
+        if outside:
+            raise ValueError(
+                f"holiday or workday {outside[0].isoformat()} lies in {outside[0].year}, a year "
+                f"the calendar does not cover ({describe_years(self._covered) or 'none'})"
+            )
 
     @property
     def tz(self) -> ZoneInfo:
@@ -183,9 +233,37 @@ class WorkingCalendar:
         """Length of a standard working day (8 h by default): the sum of the windows."""
         return sum(w.seconds for w in self.windows)
 
+    @property
+    def years(self) -> frozenset[int]:
+        """Every year the calendar has data for, official or provisional."""
+        return self._covered
+
+    def covers(self, year: int) -> bool:
+        return year in self._covered
+
+    def is_provisional(self, day: date | datetime) -> bool:
+        """Is `day` (a date, or a moment: its local date) in a year whose data is an
+        estimate, not a State Council notice? The flag to show beside a deadline."""
+        if isinstance(day, datetime):
+            day = _as_utc(day, "day").astimezone(self.tz).date()
+        return day.year in self.provisional_years
+
     def is_working_day(self, d: date) -> bool:
         """工作日: Monday to Friday unless a holiday, or a swapped workday (调休)."""
+        if d.year not in self._covered:
+            raise CalendarNotCovered(d, self._covered)
         return d in self.extra_workdays or (d.weekday() < 5 and d not in self.holidays)
+
+    def between_years(self, first: int, last: int) -> WorkingCalendar:
+        """The same calendar for the years first..last only (what a case records)."""
+        keep = range(first, last + 1)
+        return replace(
+            self,
+            holidays=frozenset(d for d in self.holidays if d.year in keep),
+            extra_workdays=frozenset(d for d in self.extra_workdays if d.year in keep),
+            official_years=frozenset(y for y in self.official_years if y in keep),
+            provisional_years=frozenset(y for y in self.provisional_years if y in keep),
+        )
 
     def add(self, start: datetime, limit: TimeLimit) -> datetime:
         """The deadline (截止时间) of `limit` counted from `start`, in start's tzinfo.
@@ -249,12 +327,25 @@ class WorkingCalendar:
             ],
             "holidays": sorted(d.isoformat() for d in self.holidays),
             "extra_workdays": sorted(d.isoformat() for d in self.extra_workdays),
+            "official_years": sorted(self.official_years),
+            "provisional_years": sorted(self.provisional_years),
+            "version": self.version,
+            "provisional_source": self.provisional_source,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> WorkingCalendar:
-        """Build a calendar from the to_dict() shape; missing keys take the defaults."""
+        """Build a calendar from the to_dict() shape; missing keys take the defaults.
+
+        Records written before calendars said which years they cover carry no year lists:
+        they cover the years their holidays and workdays fall in, and nothing more.
+        """
         windows = data.get("windows")
+        holidays = frozenset(date.fromisoformat(d) for d in data.get("holidays", ()))
+        workdays = frozenset(date.fromisoformat(d) for d in data.get("extra_workdays", ()))
+        official = data.get("official_years")
+        if official is None and "provisional_years" not in data:
+            official = {d.year for d in holidays | workdays}
         return cls(
             zone=data.get("zone", "Asia/Shanghai"),
             windows=DEFAULT_WINDOWS
@@ -263,8 +354,12 @@ class WorkingCalendar:
                 OfficeWindow(time.fromisoformat(w["start"]), time.fromisoformat(w["end"]))
                 for w in windows
             ),
-            holidays=frozenset(date.fromisoformat(d) for d in data.get("holidays", ())),
-            extra_workdays=frozenset(date.fromisoformat(d) for d in data.get("extra_workdays", ())),
+            holidays=holidays,
+            extra_workdays=workdays,
+            official_years=frozenset(int(y) for y in official or ()),
+            provisional_years=frozenset(int(y) for y in data.get("provisional_years", ())),
+            version=int(data.get("version", 0)),
+            provisional_source=str(data.get("provisional_source", "")),
         )
 
     # -- internals ------------------------------------------------------------------
@@ -322,48 +417,3 @@ def _on(day: date, clock: time, tz: tzinfo) -> datetime:
 
 def _fmt_time(clock: time) -> str:
     return clock.isoformat(timespec="minutes" if not clock.second else "seconds")
-
-
-def load_calendar(
-    text: str,
-    years: Iterable[int] | None = None,
-    *,
-    zone: str = "Asia/Shanghai",
-    windows: tuple[OfficeWindow, ...] = DEFAULT_WINDOWS,
-) -> WorkingCalendar:
-    """Parse a holiday table in the calendar_cn.json shape (one entry per year).
-
-    Each year holds holidays as {"name", "first", "last", "workdays"}: the rest period
-    (放假) from first to last inclusive, and the weekend days worked for it (调休上班).
-    """
-    table: dict[str, Any] = json.loads(text)["years"]
-    wanted = sorted(table) if years is None else [str(y) for y in years]
-    missing = [y for y in wanted if y not in table]
-    if missing:
-        raise ValueError(f"no holiday data for year(s) {missing}; known: {sorted(table)}")
-    holidays: set[date] = set()
-    workdays: set[date] = set()
-    for year in wanted:
-        for holiday in table[year]["holidays"]:
-            first, last = date.fromisoformat(holiday["first"]), date.fromisoformat(holiday["last"])
-            if last < first:
-                raise ValueError(f"holiday {holiday['name']!r} ends before it starts")
-            holidays.update(first + timedelta(days=n) for n in range((last - first).days + 1))
-            workdays.update(date.fromisoformat(d) for d in holiday.get("workdays", ()))
-    return WorkingCalendar(
-        zone=zone,
-        windows=windows,
-        holidays=frozenset(holidays),
-        extra_workdays=frozenset(workdays),
-    )
-
-
-@cache
-def default_calendar() -> WorkingCalendar:
-    """Asia/Shanghai, 08:00-12:00 and 14:00-18:00, with the shipped China holidays."""
-    text = (
-        resources.files(__package__ or "domain")
-        .joinpath("data/calendar_cn.json")
-        .read_text("utf-8")
-    )
-    return load_calendar(text)

@@ -245,7 +245,7 @@ def _request_extension(state: CaseState, cmd: c.RequestExtension, now: datetime)
     if state.extension_count >= allowed:
         raise WrongStage(
             f"case {state.case_id} has had {state.extension_count} extension(s); "
-            f"a {state.rules.urgency} case may have {allowed}"
+            f"an {state.rules.urgency} case may have {allowed}"
         )
     try:
         amount = str(TimeLimit.parse(cmd.amount))

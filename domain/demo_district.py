@@ -1,6 +1,6 @@
 """A reproducible, SYNTHETIC demo district for development, tests and demos.
 
-Modelled on the seeds' district (DOMAIN.md §5): Jinshui District 金水区 of Zhengzhou,
+Modelled on the seeds' district (docs/field-facts.md §5): Jinshui District 金水区 of Zhengzhou,
 GB/T 2260 code 410105, with 11 communities cut into 108 unit grids of 300–500 households,
 one grid worker per grid. Only the district's name and code are real. Streets,
 communities, boundaries, household counts and workers are invented, named generically
@@ -101,7 +101,7 @@ def _grids_of(
     lattice: list[list[tuple[float, float]]],
     rng: random.Random,
 ) -> list[UnitGrid]:
-    # Row by row from the north, west to east inside a row: the sequence DOMAIN.md §5 asks.
+    # Row by row from the north, west to east inside a row: the sequence of docs/field-facts.md §5.
     grids = []
     sequence = 0
     for row in range(block.row0, block.row1):

@@ -1,4 +1,4 @@
-"""Evaluation (综合评价, DOMAIN.md §7): rates and scores folded from the event log alone.
+"""Evaluation (综合评价, docs/field-facts.md §7): rates and scores folded from the event log alone.
 
 Each case's events are folded into one :class:`CaseFacts` (:func:`case_facts`); the facts
 are then counted per period and per evaluated object (:func:`evaluate_facts`). Nothing

@@ -1,4 +1,4 @@
-"""Grids and organisation (DOMAIN.md §5): district → street/town → community → unit grid.
+"""Grids and organisation (docs/field-facts.md §5): district → street/town → community → unit grid.
 
 Codes nest: a 6-digit GB/T 2260 district code (区/县), + 3 digits for the street or town
 (街道 0xx, 镇 1xx, 乡 2xx–3xx) = 9, + 3 for the community or village (社区/村) = 12, + a

@@ -1,4 +1,4 @@
-"""Who acts on a case: roles of the field (DOMAIN.md §2) and the acting person."""
+"""Who acts on a case: roles of the field (docs/field-facts.md §2) and the acting person."""
 
 from dataclasses import dataclass
 from enum import StrEnum

@@ -11,8 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from domain.calendar import TimeLimit, TimeUnit, WorkingCalendar
+from domain.holiday_notices import recorded_calendar
 
-# gridcase defaults; a center sets its own (DOMAIN.md §3 gives field examples: verify
+# gridcase defaults; a center sets its own (docs/field-facts.md §3 gives field examples: verify
 # 30 min, file+dispatch 30 min, sign for within 1 working hour, re-check 30 min to 2 h).
 DEFAULT_STAGE_LIMITS: dict[str, str] = {
     "verify": "30 minutes",
@@ -46,7 +47,9 @@ class CaseRules:
     backlog_after: str = "60 calendar_days"  # suspended this long: 积存
     reply_limit: str = "1 working_days"  # department's reply to a 督办
     approval_limit: str = "1 working_hours"  # center's answer to a request
-    calendar: dict[str, Any] = field(default_factory=dict)  # empty: no holidays
+    # The working calendar recorded for the case (WorkingCalendar.to_dict()); empty: the
+    # shipped notices, never "no holidays" (domain.holiday_notices.recorded_calendar).
+    calendar: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for what, text in [
@@ -69,7 +72,7 @@ class CaseRules:
         if self.urgency not in ("urgent", "ordinary"):
             raise ValueError(f"urgency must be urgent or ordinary, got {self.urgency!r}")
         # Parsed once per rules object, not per decision (a rebuild folds millions).
-        calendar = WorkingCalendar.from_dict(self.calendar) if self.calendar else WorkingCalendar()
+        calendar = recorded_calendar(self.calendar)
         object.__setattr__(self, "_calendar", calendar)
 
     @property

@@ -1,4 +1,4 @@
-"""Stages of the closed loop (DOMAIN.md §1) and the stage time limits of a case."""
+"""Stages of the closed loop (docs/field-facts.md §1) and the stage time limits of a case."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The category taxonomy (案件分类): components (部件) and events (事件), DOMAIN.md §6.
+"""The category taxonomy (案件分类): components (部件) and events (事件), docs/field-facts.md §6.
 
 A category code is the kind letter ("C" 部件 component, "E" 事件 event) + 2-digit major
 class (大类) + 2-digit minor class (小类), e.g. "C0101" 上水井盖, "E0103" 违法建设. A minor

@@ -13,6 +13,7 @@ import typer
 
 from domain.errors import DomainError
 from domain.events import Location
+from gridcase.cli_calendar import calendar_app
 from gridcase.cli_case import case_app
 from gridcase.cli_common import (
     AsOption,
@@ -46,6 +47,7 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 app.add_typer(case_app, name="case")
+reference_app.add_typer(calendar_app, name="calendar")
 app.add_typer(reference_app, name="reference")
 app.add_typer(kpi_app, name="kpi")
 app.add_typer(notifications_app, name="notifications")

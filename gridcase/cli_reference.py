@@ -45,7 +45,8 @@ from store.reference import (
 
 reference_app = typer.Typer(
     help="Reference data (基础数据): the category taxonomy (案件分类), the district's grids and "
-    "grid workers (网格/网格员) and routing rules (派遣规则).\n\n"
+    "grid workers (网格/网格员), routing rules (派遣规则) and the working calendar's holiday "
+    "notices (`gridcase reference calendar`).\n\n"
     "Imports are idempotent: the same file twice changes nothing; a changed file replaces "
     "what was loaded, in one transaction. Start with `gridcase reference seed-demo` for the "
     "synthetic demo district.",
@@ -60,6 +61,7 @@ KIND_LABELS = {
     "taxonomy": "taxonomy 案件分类",
     "district": "district 网格",
     "routing": "routing 派遣规则",
+    "calendar": "calendar 工作日历",
 }
 TABLE_LABELS = {
     "departments": "departments 部门",
@@ -69,6 +71,7 @@ TABLE_LABELS = {
     "responsibility_grids": "responsibility grids 责任网格",
     "grid_workers": "grid workers 网格员",
     "routing_rules": "routing rules 派遣规则",
+    "calendar_years": "imported notice years 节假日年度",
 }
 LEVEL_LABELS = {
     Level.DISTRICT: "district 区",
@@ -274,7 +277,10 @@ def show() -> None:
     for kind, label in KIND_LABELS.items():
         v = status.versions.get(kind)
         if v is None:
-            note = "shipped taxonomy in use" if kind == "taxonomy" else ""
+            note = {
+                "taxonomy": "shipped taxonomy in use",
+                "calendar": "base notices in use (gridcase reference calendar show)",
+            }.get(kind, "")
             versions.add_row(label, "never imported 未导入", "", note, "")
         else:
             when = f"{v.imported_at.astimezone():%Y-%m-%d %H:%M:%S}"

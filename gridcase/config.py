@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from domain.calendar import WorkingCalendar, default_calendar, load_calendar
+from domain.holiday_notices import HolidayYear, parse_notice, shipped_notices
 from domain.policy import CenterPolicy
 
 EMBEDDED_DATABASE = "gridcase"
@@ -64,8 +64,10 @@ class Settings:
     GRIDCASE_LOG_LEVEL (INFO), GRIDCASE_LOG_FORMAT (auto | json | console)
     GRIDCASE_POLICY    JSON file of the center's policy (stage limits, ladder; see
                        domain/policy.py); default: gridcase's defaults
-    GRIDCASE_CALENDAR  JSON file of holidays and swapped workdays (the shape of
-                       domain/data/calendar_cn.json); default: the shipped China calendar
+    GRIDCASE_CALENDAR  JSON file of official holiday notices (the shape of
+                       domain/data/calendar_cn.json, see docs/calendar.md); default: the
+                       shipped State Council notices. Imported notices override its years;
+                       other years are provisional (the holidays library)
     GRIDCASE_PHOTOS_DIR where uploaded photos are kept (default GRIDCASE_HOME/photos)
     GRIDCASE_DISPLAY_TZ  zone times are shown in to people (Asia/Shanghai)
     GRIDCASE_TOKEN_TTL_DAYS  lifetime of a newly issued bearer token (90)
@@ -143,12 +145,13 @@ class Settings:
         except (OSError, ValueError, TypeError) as exc:
             raise ConfigError(f"GRIDCASE_POLICY {self.policy_file}: {exc}") from None
 
-    def calendar(self) -> WorkingCalendar:
+    def calendar_notices(self) -> tuple[HolidayYear, ...]:
+        """The base official notices: GRIDCASE_CALENDAR's years, else the shipped ones."""
         if self.calendar_file is None:
-            return default_calendar()
+            return shipped_notices()
         try:
-            return load_calendar(self.calendar_file.read_text())
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            return parse_notice(json.loads(self.calendar_file.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
             raise ConfigError(f"GRIDCASE_CALENDAR {self.calendar_file}: {exc}") from None
 
     @property

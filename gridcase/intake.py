@@ -21,6 +21,7 @@ from domain.roles import Actor
 from domain.routing import Router
 from domain.taxonomy import Taxonomy
 from gridcase.config import Settings
+from store.calendar import calendar_sources, today
 from store.reference import NoDistrictLoaded, load_district, load_router, reference_version
 
 
@@ -39,7 +40,9 @@ class Intake:
             district: District | None = load_district(engine)
         except NoDistrictLoaded:
             district = None
-        return cls(settings.policy(), settings.calendar(), router.taxonomy, router, district)
+        # New cases get the newest calendar version, for their year and the next ones.
+        calendar = calendar_sources(engine, settings.calendar_notices()).for_cases(today())
+        return cls(settings.policy(), calendar, router.taxonomy, router, district)
 
     def grid_for(self, grid: str, location: Location | None) -> str:
         """The report's unit grid: located from its point, or checked as given."""
@@ -97,7 +100,8 @@ class Intake:
 
 class IntakeSource:
     """The current Intake of a long-running process (the API): reloaded when reference
-    data is imported again, checked at most every ``ttl`` seconds (one small query)."""
+    data (holiday notices included) is imported again or a new year begins (the calendar
+    window moves on), checked at most every ``ttl`` seconds (one small query)."""
 
     def __init__(self, settings: Settings, engine: Engine, ttl: float = 5.0) -> None:
         self.settings = settings
@@ -106,6 +110,7 @@ class IntakeSource:
         self._lock = threading.Lock()
         self._intake = Intake.load(settings, engine)
         self._version = reference_version(engine)
+        self._year = today().year
         self._checked = time.monotonic()
 
     def get(self) -> Intake:
@@ -113,8 +118,8 @@ class IntakeSource:
             return self._intake
         with self._lock:
             self._checked = time.monotonic()
-            version = reference_version(self.engine)
-            if version != self._version:
+            version, year = reference_version(self.engine), today().year
+            if (version, year) != (self._version, self._year):
                 self._intake = Intake.load(self.settings, self.engine)
-                self._version = version
+                self._version, self._year = version, year
         return self._intake

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 from domain import commands as c
 from domain import events as e
-from domain.calendar import WorkingCalendar, default_calendar
+from domain.calendar import WorkingCalendar
 from domain.case import decide, evolve
 from domain.demo_district import generate_demo_district
 from domain.errors import DomainError
@@ -32,6 +32,7 @@ from sim.arrivals import Arrival, generate_arrivals
 from sim.clock import FAR, WorkClock, to_datetime, to_ts
 from sim.config import SimConfig
 from sim.plan import CasePlan
+from store.calendar_sources import shipped_calendar
 
 Step = Callable[["Engine", "SimCase", int], None]
 Progress = Callable[[int, int], None]  # (days done, days in all)
@@ -148,7 +149,10 @@ class Engine:
 
         self.config = config
         self.taxonomy = taxonomy or default_taxonomy()
-        self.calendar = calendar or default_calendar()
+        first = date.fromisoformat(config.start)
+        last = first + timedelta(days=config.days)
+        # The shipped notices, and provisional years from the holidays library after them.
+        self.calendar = calendar or shipped_calendar(first.year, last.year + 1)
         self.district = district or generate_demo_district(config.seed, taxonomy=self.taxonomy)
         self.policy = policy or CenterPolicy()
         self.router = Router(self.taxonomy)
@@ -156,10 +160,8 @@ class Engine:
         self.record = record_commands
         self.start_work = flow.start_work
         self.flow = flow
-        first = date.fromisoformat(config.start)
         tz = self.calendar.tz
         self.start_ts = int(datetime.combine(first, time(), tzinfo=tz).timestamp())
-        last = first + timedelta(days=config.days)
         self.end_ts = int(datetime.combine(last, time(), tzinfo=tz).timestamp())
         self.clock = WorkClock(self.calendar, first, last + timedelta(days=30))
         # Rules are resolved once per category, as intake resolves them per report.

@@ -52,6 +52,7 @@ from domain.taxonomy import (
 from store.errors import StoreError
 from store.models import Base
 from store.reference_models import (
+    CalendarYearRow,
     CategoryRow,
     DepartmentRow,
     GridWorkerRow,
@@ -92,6 +93,7 @@ _TABLES: dict[str, type[Base]] = {
         ResponsibilityGridRow,
         GridWorkerRow,
         RoutingRuleRow,
+        CalendarYearRow,  # written by store/calendar.py, counted here
     )
 }
 _LEVEL_ORDER = {level.value: rank for rank, level in enumerate(Level)}

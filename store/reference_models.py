@@ -1,9 +1,13 @@
-"""SQLAlchemy models of the reference data (基础数据): taxonomy, org units, routing.
+"""SQLAlchemy models of the reference data (基础数据): taxonomy, org units, routing, calendar.
 
 Each kind — ``taxonomy``, ``district``, ``routing`` — is written only by its import in
 ``store/reference.py``, which replaces the kind's rows in one transaction and records a
 ``reference_versions`` row. ``position`` keeps the order of the imported document, so what
 is loaded back equals what was imported. Migration 0004 creates these tables.
+
+Holiday notices (kind ``calendar``, ``store/calendar.py``) are kept, not replaced: each
+import is a new calendar version whose years override older versions' (migration
+"calendar notices").
 """
 
 from __future__ import annotations
@@ -163,7 +167,9 @@ class ReferenceVersionRow(Base):
 
     __tablename__ = "reference_versions"
     __table_args__ = (
-        CheckConstraint("kind IN ('taxonomy', 'district', 'routing')", name="kind_known"),
+        CheckConstraint(
+            "kind IN ('taxonomy', 'district', 'routing', 'calendar')", name="kind_known"
+        ),
         Index("ix_reference_versions_kind_id", "kind", "id"),
     )
 
@@ -175,3 +181,18 @@ class ReferenceVersionRow(Base):
         DateTime(timezone=True), server_default=func.now()
     )
     counts: Mapped[dict[str, int]] = mapped_column(JSONB)
+
+
+# -- calendar ------------------------------------------------------------------------------
+class CalendarYearRow(Base):
+    """One year of an imported State Council holiday notice (节假日安排), in the
+    ``calendar`` version that imported it; the newest version of a year is in force."""
+
+    __tablename__ = "calendar_years"
+    __table_args__ = (CheckConstraint("year BETWEEN 1950 AND 2199", name="year_plausible"),)
+
+    version: Mapped[int] = mapped_column(ForeignKey("reference_versions.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    # Rest periods in the notice file shape: [{"name", "first", "last", "workdays"}].
+    holidays: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)

@@ -18,6 +18,7 @@ from activities.notify import NotificationActivities
 from activities.supervision import SupervisionActivities
 from activities.types import TaskQueues
 from gridcase.config import Settings
+from store.calendar import calendar_sources, log_calendar, today
 from store.db import make_engine
 from store.event_store import EventStore
 from store.outbox import Outbox
@@ -97,6 +98,9 @@ async def serve(kind: str, settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker_started", kind=kind, task_queue=worker.task_queue)
+    # The workflow worker has no database: it reports the base notices only.
+    calendar = calendar_sources(engine, settings.calendar_notices()).for_cases(today())
+    log_calendar(log, calendar, kind=kind, imported_notices_read=engine is not None)
     async with worker:
         await stop.wait()
         log.info("worker_stopping", kind=kind)

@@ -47,6 +47,7 @@ REFERENCE_TABLES = {
     "grid_workers",
     "routing_rules",
     "reference_versions",
+    "calendar_years",
 }
 EXTENSION: dict[str, Any] = {
     "departments": [{"code": "property_mgmt", "name_zh": "物业", "name_en": "Property management"}],

@@ -14,18 +14,22 @@ from hypothesis import strategies as st
 
 from domain.calendar import (
     DEFAULT_WINDOWS,
+    CalendarNotCovered,
     OfficeWindow,
     TimeLimit,
     TimeUnit,
     WorkingCalendar,
-    default_calendar,
-    load_calendar,
 )
+from domain.holiday_notices import load_calendar
+from store.calendar_sources import shipped_calendar
 
 SH = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
-CN = default_calendar()
-PLAIN = WorkingCalendar()  # no holidays: weekends only
+# The shipped notices (2025, 2026) and provisional years after them, as intake builds it:
+# starts drawn up to the end of 2026 run on into 2027 and 2028.
+CN = shipped_calendar(2025, 2028)
+YEARS = frozenset(range(2024, 2031))
+PLAIN = WorkingCalendar(official_years=YEARS)  # years without holidays: weekends only
 # EU clocks change on Sundays, so make those Sundays working days to put a DST jump
 # inside a working day; the 01:00-05:00 window straddles the 02:00/03:00 change.
 DST_SUNDAYS = frozenset(
@@ -35,9 +39,13 @@ BERLIN_CAL = WorkingCalendar(
     zone="Europe/Berlin",
     windows=(OfficeWindow(time(1), time(5)), *DEFAULT_WINDOWS),
     extra_workdays=DST_SUNDAYS,
+    official_years=YEARS,
 )
 NIGHT_BERLIN = WorkingCalendar(
-    zone="Europe/Berlin", windows=(OfficeWindow(time(1), time(5)),), extra_workdays=DST_SUNDAYS
+    zone="Europe/Berlin",
+    windows=(OfficeWindow(time(1), time(5)),),
+    extra_workdays=DST_SUNDAYS,
+    official_years=YEARS,
 )
 
 
@@ -169,7 +177,7 @@ def test_now_as_the_start() -> None:
 
 
 def test_single_configured_window() -> None:
-    cal = WorkingCalendar(windows=(OfficeWindow(time(9), time(17)),))
+    cal = WorkingCalendar(windows=(OfficeWindow(time(9), time(17)),), official_years=YEARS)
     assert cal.working_day_seconds == 8 * 3600
     assert cal.add(sh(2026, 3, 3, 12), wh(6)) == sh(2026, 3, 4, 10)
     assert PLAIN.working_day_seconds == 8 * 3600
@@ -298,27 +306,29 @@ def test_load_selected_years_only() -> None:
     text = resources.files("domain").joinpath("data/calendar_cn.json").read_text("utf-8")
     only_2025 = load_calendar(text, [2025])
     assert not only_2025.is_working_day(date(2025, 10, 8))
-    assert only_2025.is_working_day(date(2026, 10, 7))  # an ordinary Wednesday without 2026
-    assert not only_2025.is_working_day(date(2026, 10, 10))
+    assert only_2025.official_years == {2025}
+    # Without 2026's notice nobody knows whether 2026-10-07 (a Wednesday) is worked.
+    with pytest.raises(CalendarNotCovered, match="2026"):
+        only_2025.is_working_day(date(2026, 10, 7))
     with pytest.raises(ValueError, match="2031"):
         load_calendar(text, [2031])
     berlin = load_calendar(text, zone="Europe/Berlin", windows=NIGHT_BERLIN.windows)
     assert berlin.zone == "Europe/Berlin"
-    assert berlin.holidays == CN.holidays
+    assert berlin.holidays == load_calendar(text).holidays
 
 
 def test_to_dict_round_trips_through_json() -> None:
     for cal in (CN, PLAIN, BERLIN_CAL):
         data = json.loads(json.dumps(cal.to_dict()))
         assert WorkingCalendar.from_dict(data) == cal
-    assert WorkingCalendar.from_dict({}) == PLAIN
+    assert WorkingCalendar.from_dict({}).years == frozenset()  # knows no year
 
 
 # -- daylight saving time ----------------------------------------------------------------
 
 
 def test_berlin_windows_stay_at_local_office_hours_across_dst() -> None:
-    cal = WorkingCalendar(zone="Europe/Berlin")
+    cal = WorkingCalendar(zone="Europe/Berlin", official_years=YEARS)
     start = datetime(2026, 3, 27, 17, tzinfo=BERLIN)  # Friday, CET
     deadline = cal.add(start, wh(2))
     assert deadline == datetime(2026, 3, 30, 9, tzinfo=BERLIN)  # Monday, CEST
@@ -367,6 +377,7 @@ def test_windows_inside_a_skipped_hour_never_count_twice() -> None:
         zone="Europe/Berlin",
         windows=(OfficeWindow(time(2, 15), time(2, 45)), OfficeWindow(time(3), time(3, 30))),
         extra_workdays=DST_SUNDAYS,
+        official_years=YEARS,
     )
     day = datetime(2026, 3, 29, tzinfo=BERLIN)
     assert cal.working_seconds_between(day, later(day, 24 * 60)) == 30 * 60

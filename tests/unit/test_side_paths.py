@@ -1,4 +1,4 @@
-"""The side paths of the governance loop (DOMAIN.md §2-4) in the pure domain.
+"""The side paths of the governance loop (docs/field-facts.md §2-4) in the pure domain.
 
 Every accepted transition is pinned by the events it emits (type, fields, versions) and the
 state it leaves (stage, status, light, counters, deadlines); every refused one by the
@@ -17,7 +17,6 @@ import pytest
 
 from domain import commands as c
 from domain import events as e
-from domain.calendar import default_calendar
 from domain.case import PERMISSIONS, REQUIRED_STAGES, CaseState, decide, evolve, initial_state
 from domain.codec import from_record, to_record
 from domain.errors import (
@@ -28,6 +27,7 @@ from domain.errors import (
     WrongRole,
     WrongStage,
 )
+from domain.holiday_notices import default_calendar
 from domain.roles import SYSTEM_ACTOR, Actor, Role
 from domain.rules import CaseRules
 from domain.stages import Light, Stage, Status, SupervisionLevel
@@ -510,7 +510,7 @@ def test_an_approved_extension_moves_the_disposal_and_stage_deadlines_in_the_cal
     case.refused(
         c.RequestExtension(actor=HANDLER, reason="more", amount="1 working_days"),
         WrongStage,
-        "has had 1 extension.*ordinary case may have 1",
+        "has had 1 extension.*; an ordinary case may have 1",
     )
 
 
@@ -526,7 +526,7 @@ def test_an_urgent_case_gets_one_more_extension() -> None:
     case.refused(
         c.RequestExtension(actor=HANDLER, reason="rain", amount="30 minutes"),
         WrongStage,
-        "has had 2 extension.*urgent case may have 2",
+        "has had 2 extension.*; an urgent case may have 2",
     )
 
 
@@ -535,7 +535,7 @@ def test_a_denied_extension_needs_a_note_and_does_not_count() -> None:
     case.refused(
         c.RequestExtension(actor=HANDLER, reason="x", amount="1 hours"),
         WrongStage,
-        "ordinary case may have 0",
+        "an ordinary case may have 0",
     )
     case = case_at(Stage.HANDLE)
     due = case.state.disposal_due_at
@@ -899,7 +899,7 @@ def test_closing_type_is_overdue_after_an_overdue_department_stage() -> None:
 
 # -- the sweeps: every command, every wrong role, every wrong stage --------------------
 
-# The permission table as the field describes it (DOMAIN.md §2), written apart from
+# The permission table as the field describes it (docs/field-facts.md §2), written apart from
 # domain.case and compared with it.
 EXPECTED = RULEBOOK
 

@@ -12,9 +12,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from domain.calendar import default_calendar
 from domain.case import decide, evolve, fold, initial_state
 from domain.demo_district import generate_demo_district
+from domain.holiday_notices import default_calendar
 from domain.taxonomy import default_taxonomy
 from sim.arrivals import generate_arrivals, hourly_rates
 from sim.clock import WorkClock

@@ -19,6 +19,9 @@ GRANT INSERT ON notifications TO gridcase_disposal;
 GRANT SELECT (id) ON notifications TO gridcase_disposal;
 GRANT SELECT, INSERT, UPDATE ON notifications TO gridcase_supervision;
 GRANT SELECT ON webhook_subscriptions TO gridcase_supervision;
+-- At start each activity worker logs what the working calendar covers and warns when the
+-- official holiday data runs out (store/calendar.py): the imported notices, read only.
+GRANT SELECT ON reference_versions, calendar_years TO gridcase_supervision, gridcase_disposal;
 
 -- The API reads the projection, the log, reference data and users, and stamps token use
 -- (store/users.py::authenticate). It never writes the event log: every change of a case
