@@ -20,8 +20,8 @@ from api import open311, problems
 from api.context import Services, TemporalGateway
 from api.problems import Problem
 from api.routes import cases, center, departments, grid_workers, kpi, photos, supervisors
-from gridcase.config import Settings
-from gridcase.intake import IntakeSource
+from application.config import Settings
+from application.intake import IntakeSource
 from store.db import make_engine
 from store.event_store import EventStore
 from store.users import UserStore
@@ -97,7 +97,7 @@ def create_app_from_env() -> FastAPI:
 
 
 def app_from_env() -> FastAPI:
-    from gridcase.logs import configure_logging
+    from application.logs import configure_logging
 
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)

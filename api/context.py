@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from api.problems import temporal_unavailable
-from gridcase.config import Settings
-from gridcase.intake import Intake, IntakeSource
+from application.config import Settings
+from application.intake import Intake, IntakeSource
 from store.event_store import EventStore
 from store.users import UserStore
 

@@ -11,11 +11,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from application.intake import Intake
 from domain import commands as c
 from domain.errors import DomainError
 from domain.roles import Actor
 from domain.stages import SupervisionLevel
-from gridcase.intake import Intake
 from workflows.steps import HUMAN_STEPS
 
 Photos = list[str]

@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from application.logs import configure_logging
 from domain.errors import DomainError
 from domain.events import Location
 from gridcase.cli_case import case_app
@@ -30,7 +31,6 @@ from gridcase.cli_notify import notifications_app, webhooks_app
 from gridcase.cli_reference import reference_app
 from gridcase.cli_simulate import simulate
 from gridcase.cli_users import users_app
-from gridcase.logs import configure_logging
 from gridcase.render import print_case, print_overdue
 from store.db import migrate
 from workflows import client as cases

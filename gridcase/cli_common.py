@@ -12,15 +12,15 @@ from rich.console import Console
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from application.config import ConfigError, Settings
 from domain.errors import DomainError
 from domain.roles import Actor
-from gridcase.config import ConfigError, Settings
 from store.db import make_engine
 from store.event_store import EventStore
 from workflows import client as cases
 
 if TYPE_CHECKING:
-    from gridcase.intake import Intake
+    from application.intake import Intake
 
 T = TypeVar("T")
 
@@ -89,7 +89,7 @@ def store() -> EventStore:
 
 
 def intake() -> Intake:
-    from gridcase.intake import Intake
+    from application.intake import Intake
 
     s = settings()
     try:

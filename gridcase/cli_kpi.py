@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from application.config import ConfigError, Settings
 from domain.kpi import RATES, KpiRow, ObjectKind, PeriodKind
-from gridcase.config import ConfigError, Settings
 from store.db import make_engine
 from store.kpi import KpiTable, evaluate
 

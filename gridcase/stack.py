@@ -19,7 +19,7 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 
-from gridcase.config import Settings
+from application.config import Settings
 from store.db import migrate
 from workers.embedded import (
     EmbeddedPostgres,

@@ -17,7 +17,7 @@ from activities.disposal import DisposalActivities
 from activities.notify import NotificationActivities
 from activities.supervision import SupervisionActivities
 from activities.types import TaskQueues
-from gridcase.config import Settings
+from application.config import Settings
 from store.db import make_engine
 from store.event_store import EventStore
 from store.outbox import Outbox

@@ -26,11 +26,11 @@ from temporalio.client import Client
 
 from api.app import create_app
 from api.context import Services
+from application.config import Settings
+from application.intake import Intake, IntakeSource
 from domain.demo_district import generate_demo_district
 from domain.geo import Area as GeoArea
 from domain.org import Community, District, Street, UnitGrid
-from gridcase.config import Settings
-from gridcase.intake import Intake, IntakeSource
 from store.db import make_engine
 from store.event_store import EventStore
 from store.reference import import_district

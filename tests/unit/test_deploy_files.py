@@ -40,8 +40,8 @@ def load_all(path: Path) -> list[Any]:
 
 
 def gridcase_settings() -> set[str]:
-    """The environment variables gridcase/config.py reads."""
-    source = (ROOT / "gridcase" / "config.py").read_text(encoding="utf-8")
+    """The environment variables application/config.py reads."""
+    source = (ROOT / "application" / "config.py").read_text(encoding="utf-8")
     return set(re.findall(r'(?:env\.get\(|_int\(env, |_path\(env, )"([A-Z_]+)"', source))
 
 
