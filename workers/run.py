@@ -18,6 +18,7 @@ from activities.notify import NotificationActivities
 from activities.supervision import SupervisionActivities
 from activities.types import TaskQueues
 from application.config import Settings
+from application.temporal import connect
 from store.db import make_engine
 from store.event_store import EventStore
 from store.outbox import Outbox
@@ -75,10 +76,6 @@ def build_worker(
         max_concurrent_activities=ACTIVITY_THREADS,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
-
-
-async def connect(settings: Settings) -> Client:
-    return await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
 
 
 async def serve(kind: str, settings: Settings) -> None:

@@ -123,7 +123,7 @@ async def o311(client: Client, api_engine: Engine, workers: None) -> AsyncIterat
     app = create_app(Settings.from_env(), temporal_client=client, engine=api_engine)
     async with app.router.lifespan_context(app):
         svc: Services = app.state.services
-        svc.intakes = FixedIntake(replace(svc.intake, district=small_district(area)))
+        svc.cases.intakes = FixedIntake(replace(svc.intake, district=small_district(area)))
         issued = UserStore(api_engine).add_client(f"open311-test-{uuid.uuid4().hex[:8]}")
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
