@@ -23,6 +23,7 @@ from gridcase.cli_common import (
     engine,
     err_console,
     fail,
+    fresh,
     principal,
     refusals,
     run,
@@ -59,6 +60,7 @@ app.add_typer(users_app, name="users")
 
 @app.callback()
 def _logging() -> None:
+    fresh()
     s = settings()
     configure_logging("WARNING" if s.log_level == "INFO" else s.log_level, s.log_format)
 

@@ -99,6 +99,7 @@ def actor(text: str) -> Actor:
 
 @cache
 def engine() -> Engine:
+    """The database of this command (one pool for all it does)."""
     return make_engine(settings().db_url, pool_size=2)
 
 
@@ -108,6 +109,15 @@ def intake() -> Intake:
     with refusals():
         return Intake.load(settings(), engine())
     raise AssertionError("unreachable")
+
+
+def fresh() -> None:
+    """Forget the engine and intake of an earlier command run in this process (tests run
+    many; settings and reference data may differ between them)."""
+    if engine.cache_info().currsize:
+        engine().dispose()
+    engine.cache_clear()
+    intake.cache_clear()
 
 
 class _Loaded:
