@@ -18,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.context import Services, services
 from api.problems import unauthenticated
 from application.authz import Use, require
-from store.users import Principal
+from application.principals import Principal
 
 log = structlog.get_logger(__name__)
 

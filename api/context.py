@@ -16,7 +16,6 @@ from sqlalchemy import Engine
 from application.cases import CaseService
 from application.config import Settings
 from application.intake import Intake
-from application.temporal import TemporalGateway
 from store.users import UserStore
 
 
@@ -31,10 +30,6 @@ class Services:
     def intake(self) -> Intake:
         """Rules, grids and routing as imported now (reloaded after a new import)."""
         return self.cases.intake
-
-    @property
-    def temporal(self) -> TemporalGateway:
-        return self.cases.temporal
 
 
 def services(request: Request) -> Services:

@@ -61,11 +61,11 @@ from api.open311_views import request_filter, request_out, service_out
 from api.problems import Problem
 from application.cases import NewReport
 from application.errors import Forbidden, Invalid, NotFound, ServiceError, Unavailable
+from application.principals import Principal
 from application.read_models.public import OPEN311_SOURCE, public_request, public_requests
 from domain.errors import DomainError
 from domain.events import Location
 from domain.taxonomy import Category, UnknownCategory
-from store.users import Principal
 
 log = structlog.get_logger(__name__)
 

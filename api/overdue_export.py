@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 
 from api.export import csv_response
 from api.schemas import case_out
+from application.principals import Principal
 from application.read_models import LateFilters, late_cases
-from store.users import Principal
 
 # A file for a spreadsheet, not a dump of the database: past this, narrow the filters.
 EXPORT_MAX = 10_000

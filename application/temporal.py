@@ -36,8 +36,7 @@ async def connect(settings: Settings, timeout: float = CONNECT_TIMEOUT) -> Clien
     except (RuntimeError, OSError, TimeoutError) as exc:
         log.warning("temporal_unreachable", target=target, error=str(exc))
         raise Unavailable(
-            f"Temporal at {target} is unreachable; is `gridcase up` running?",
-            code="temporal_unavailable",
+            f"Temporal at {target} is unreachable", code="temporal_unavailable"
         ) from None
     log.debug("temporal_connected", target=target)
     return client

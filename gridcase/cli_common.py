@@ -71,6 +71,8 @@ def fail(message: str, code: int = 2) -> None:
 
 def one_line(exc: Exception) -> str:
     """A refusal as the one line the CLI prints."""
+    if isinstance(exc, Unavailable) and exc.code == "temporal_unavailable":
+        return f"{exc.message}; is `gridcase up` running?"
     if isinstance(exc, NotFound | Unavailable):
         return exc.message
     if isinstance(exc, ServiceError | DomainError):

@@ -20,8 +20,8 @@ from api.problems import PROBLEM_RESPONSES
 from api.schemas import ActionOut
 from api.steps import StepBody, body_is_optional
 from application.cases import CALLER
+from application.principals import Principal
 from domain.case import COMMAND_LABELS
-from store.users import Principal
 from workflows.steps import HUMAN_STEPS
 
 Svc = Annotated[Services, Depends(services)]

@@ -15,8 +15,8 @@ from api.routes.actions import add_step_route
 from api.schemas import CaseDetail
 from api.steps import STEP_BODIES
 from api.timeline import case_detail
+from application.principals import Principal
 from application.read_models import case_view
-from store.users import Principal
 
 router = APIRouter(tags=["cases"], responses=PROBLEM_RESPONSES)
 

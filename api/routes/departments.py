@@ -13,8 +13,8 @@ from api.context import Services, services
 from api.problems import PROBLEM_RESPONSES
 from api.schemas import CaseOut, Limit, Offset, Page, case_out
 from application.authz import Use
+from application.principals import Principal
 from application.read_models import DepartmentQueue, department_inbox
-from store.users import Principal
 
 router = APIRouter(tags=["departments"], responses=PROBLEM_RESPONSES)
 

@@ -22,9 +22,9 @@ from api.schemas import CaseDetail, Limit, Offset, Page, TaskOut, case_out
 from api.steps import VerificationBody
 from application.authz import Use
 from application.cases import NewReport
+from application.principals import Principal
 from application.read_models import tasks
 from domain.events import Location
-from store.users import Principal
 
 router = APIRouter(tags=["grid workers"], responses=PROBLEM_RESPONSES)
 Svc = Annotated[Services, Depends(services)]

@@ -15,9 +15,9 @@ from api.export import CSV_RESPONSE, FormatQuery, csv_response, wants_csv
 from api.kpi import KpiTableOut, csv_columns, csv_record, table_out
 from api.problems import PROBLEM_RESPONSES
 from application.authz import Use
+from application.principals import Principal
 from application.read_models import kpi_table, ranking
 from domain.kpi import COUNTS, ObjectKind, PeriodKind
-from store.users import Principal
 
 router = APIRouter(tags=["evaluation"], responses=PROBLEM_RESPONSES)
 

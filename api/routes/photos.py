@@ -24,8 +24,8 @@ from api.problems import PROBLEM_RESPONSES, Problem, problem_doc
 from api.schemas import Timestamp
 from application.authz import Use
 from application.photos import visible_photo
+from application.principals import Principal
 from store.photos import CONTENT_TYPES, NotAPhoto, PhotoStore, PhotoTooLarge, Stored
-from store.users import Principal
 
 log = structlog.get_logger(__name__)
 

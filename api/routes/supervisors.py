@@ -16,8 +16,8 @@ from api.overdue_export import overdue_csv
 from api.problems import PROBLEM_RESPONSES
 from api.schemas import CountOut, LateCaseOut, Limit, Offset, Page, case_out
 from application.authz import Use
+from application.principals import Principal
 from application.read_models import GroupBy, LateFilters, late_cases, late_counts
-from store.users import Principal
 
 router = APIRouter(tags=["supervisors"], responses=PROBLEM_RESPONSES)
 
