@@ -31,6 +31,7 @@ from gridcase.cli_common import (
     service,
     settings,
 )
+from gridcase.cli_inbox import inbox_app
 from gridcase.cli_kpi import kpi_app
 from gridcase.cli_notify import notifications_app, webhooks_app
 from gridcase.cli_reference import reference_app
@@ -50,6 +51,7 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 app.add_typer(case_app, name="case")
+app.add_typer(inbox_app, name="inbox")
 app.add_typer(reference_app, name="reference")
 app.add_typer(kpi_app, name="kpi")
 app.add_typer(notifications_app, name="notifications")

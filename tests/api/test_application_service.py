@@ -223,6 +223,14 @@ async def test_jurisdiction_limits_cli_reads(
     late = await acli(client, db_url, "overdue", "--at-risk", "--json", "--street", area.street,
                       "--as", f"supervisor:{outsider.id}")  # fmt: skip
     assert late.exit_code == 0 and json.loads(late.stdout) == []
+    # The work queues are the API's too, gated alike.
+    queue = await acli(
+        client, db_url, "inbox", "department", "--json", "--as", "handler:h-q@landscaping"
+    )
+    assert queue.exit_code == 0, queue.output
+    assert {row["department"] for row in json.loads(queue.stdout)} <= {"landscaping"}
+    gated = await acli(client, db_url, "inbox", "tasks", "--as", f"supervisor:{supervisor.id}")
+    assert gated.exit_code == 2 and "refused (forbidden)" in gated.output
     # The operator (no --as) reads everything.
     everyone = await acli(client, db_url, "case", "show", case_id, "--json")
     assert json.loads(everyone.stdout)["case"]["reporter_id"] == worker.id
