@@ -1,8 +1,9 @@
 """The HTTP API: a composition root like the CLI and the workers.
 
-``create_app`` wires settings, the database, the intake and Temporal into a FastAPI app;
-tests pass their own Temporal client and engine. Run it with
-``uvicorn --factory api.app:create_app_from_env``.
+``create_app`` wires settings, the database, users and the application service (intake,
+Temporal) into a FastAPI app; tests pass their own Temporal client and engine. Run it with
+``uvicorn --factory api.app:create_app_from_env``. Routes only translate HTTP to the
+application's use cases and read models and back.
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from api import open311, problems
-from api.context import Services, TemporalGateway
-from api.problems import Problem
 from api.routes import cases, center, departments, grid_workers, kpi, photos, supervisors
-from gridcase.config import Settings
-from gridcase.intake import IntakeSource
+from application.cases import CaseService
+from application.config import Settings
+from application.context import Services
+from application.errors import Unavailable
+from application.intake import IntakeSource
+from application.temporal import TemporalGateway
 from store.calendar import log_calendar
 from store.db import make_engine
-from store.event_store import EventStore
 from store.users import UserStore
 from web.app import install as install_web
 
@@ -53,16 +55,14 @@ def create_app(
         if temporal_client is None:
             try:
                 await gateway.get()
-            except Problem:
+            except Unavailable:
                 # Serve what PostgreSQL can answer; Temporal is tried again on first need.
                 log.warning("api_started_without_temporal", target=settings.temporal_target)
         app.state.services = Services(
             settings=settings,
             engine=db,
-            store=EventStore(db),
             users=UserStore(db),
-            intakes=intakes,
-            temporal=gateway,
+            cases=CaseService(db, intakes, gateway),
         )
         log.info("api_started", district=intake.district.code if intake.district else None)
         log_calendar(log, intake.calendar)  # warns when the official holiday data runs out
@@ -101,7 +101,7 @@ def create_app_from_env() -> FastAPI:
 
 
 def app_from_env() -> FastAPI:
-    from gridcase.logs import configure_logging
+    from application.logs import configure_logging
 
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)

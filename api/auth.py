@@ -1,8 +1,9 @@
-"""Bearer-token authentication and role gates.
+"""Bearer-token authentication and the role gates of ``application.authz``.
 
-Routes declare who may call them with ``Depends(role_in(...))``; jurisdiction over a
-particular case is checked separately (``api.jurisdiction``), and the domain's own role
-and stage rules last, inside the workflow.
+Routes declare who may call them with ``Depends(gate(Use.…))``: the same gate the
+application service applies, checked early so a caller of the wrong role gets 403 before
+anything else. Jurisdiction over a particular case, and the domain's own role and stage
+rules, come later, in the application service and the workflow.
 """
 
 from __future__ import annotations
@@ -14,17 +15,16 @@ import structlog
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.context import Services, services
-from api.problems import forbidden, token_expired, unauthenticated
-from store.users import CENTER_ROLES, Principal, TokenExpired
+from api.problems import token_expired, unauthenticated
+from application.authz import Use, require
+from application.context import Services, services
+from application.principals import Principal
+from store.users import TokenExpired
 
 log = structlog.get_logger(__name__)
 
 # auto_error=False: a missing header is our own 401 problem, not FastAPI's 403.
 _bearer = HTTPBearer(auto_error=False, description="A token from `gridcase users token issue`")
-
-# The supervision and command centers' staff, and admins: the center's queues.
-CENTER_STAFF = CENTER_ROLES | {"admin"}
 
 
 def principal(
@@ -52,13 +52,10 @@ def principal(
 Caller = Annotated[Principal, Depends(principal)]
 
 
-def role_in(*roles: str) -> Callable[[Principal], Principal]:
-    """A dependency admitting only the given roles (403 problem otherwise)."""
-    allowed = frozenset(roles)
+def gate(use: Use) -> Callable[[Principal], Principal]:
+    """A dependency admitting only the roles that may ``use`` (403 problem otherwise)."""
 
     def check(who: Caller) -> Principal:
-        if who.role not in allowed:
-            raise forbidden(f"role {who.role} may not use this; only {', '.join(sorted(allowed))}")
-        return who
+        return require(who, use)
 
     return check

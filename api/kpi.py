@@ -1,29 +1,18 @@
-"""Evaluation tables (综合评价) for the API: ``store.kpi.evaluate`` for one period, cut to
-what the caller may see, in the shapes the API answers (JSON, and the CSV columns of
-``gridcase kpi table --csv``).
-
-Who sees which rows: the centers' staff and admins every row. A supervisor or leader sees
-the region rows (grid, community, street) inside his areas, and the grid workers who
-patrol a grid there; departments work for the whole district, so every department row.
-"""
+"""Evaluation tables (综合评价) in the shapes the API answers: JSON, and the CSV columns of
+``gridcase kpi table --csv``. What the caller may see of a table is the application's
+read model (``application.read_models.kpi``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, or_, select
 
 from api.schemas import Timestamp
-from domain.kpi import RATES, REGION_PREFIX, KpiRow, ObjectKind, PeriodKind
-from store.auth_models import UserUnitRow
-from store.kpi import DEFAULT_TZ, KpiTable, evaluate
-from store.users import CENTER_ROLES, Principal
-
-# Dates the calendar and the periods are defined for; others are refused, not guessed.
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+from domain.kpi import RATES, KpiRow, ObjectKind
+from store.kpi import KpiTable
 
 
 class RateOut(BaseModel):
@@ -58,35 +47,6 @@ class KpiTableOut(BaseModel):
 def rate_names(kind: ObjectKind) -> list[str]:
     """The rates a table of ``kind`` has (漏报 only for grid workers)."""
     return [n for n in RATES if n != "missed_report" or kind is ObjectKind.GRID_WORKER]
-
-
-def _inside(engine: Engine, who: Principal, kind: ObjectKind, keys: list[str]) -> set[str]:
-    if who.role in CENTER_ROLES or who.role == "admin" or kind is ObjectKind.DEPARTMENT:
-        return set(keys)
-    if who.role not in ("supervisor", "leader") or not who.units:
-        return set()
-    if kind in REGION_PREFIX:
-        return {k for k in keys if k.startswith(who.units)}
-    in_area = or_(*(UserUnitRow.unit.startswith(u, autoescape=True) for u in who.units))
-    with engine.connect() as conn:
-        found = conn.execute(
-            select(UserUnitRow.user_id).where(UserUnitRow.user_id.in_(keys), in_area).distinct()
-        )
-        return set(found.scalars())
-
-
-def by_score(rows: Sequence[KpiRow]) -> list[KpiRow]:
-    return sorted(rows, key=lambda r: (r.score is None, -(r.score or 0.0), r.key))
-
-
-def kpi_table(
-    engine: Engine, who: Principal, period: PeriodKind, day: date, by: ObjectKind, now: datetime
-) -> tuple[KpiTable, list[KpiRow]]:
-    """The table of the period holding ``day`` as far as it has run at ``now``, and the
-    rows ``who`` may see, best score first."""
-    table = evaluate(engine, period, day, None, by, tz=DEFAULT_TZ, as_of=now)
-    inside = _inside(engine, who, by, [r.key for r in table.rows])
-    return table, by_score([r for r in table.rows if r.key in inside])
 
 
 def row_out(row: KpiRow, rank: int) -> KpiRowOut:

@@ -29,7 +29,7 @@ Decisions where the spec leaves a choice:
   to itself. POST is not idempotent (the spec has no request key): a client that repeats a
   POST makes a second case, which the center merges as a duplicate (合并).
 - GET requests lists public cases, those a citizen brought in: ``open311`` and
-  ``hotline_12345`` (``api.open311_queries``); grid workers' patrol reports are internal.
+  ``hotline_12345`` (``application.read_models.public``); grid workers' patrol reports are internal.
   A hotline case's description and photos are the acceptor's notes of a call, not text
   the caller chose to publish: they are left out (only an Open311 case shows its own).
 - ``status`` is open for every open or suspended stage, closed for closed, rejected,
@@ -42,9 +42,7 @@ Decisions where the spec leaves a choice:
 
 from __future__ import annotations
 
-import asyncio
 import math
-import time
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
@@ -57,16 +55,17 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.context import Services, services
 from api.open311_format import Format, Open311Error, error_response, format_of, render
-from api.open311_queries import OPEN311_SOURCE, exists, public_request, public_requests
 from api.open311_views import request_filter, request_out, service_out
 from api.problems import Problem
+from application.cases import NewReport
+from application.context import Services, services
+from application.errors import Forbidden, Invalid, NotFound, ServiceError, Unavailable
+from application.principals import Principal
+from application.read_models.public import OPEN311_SOURCE, public_request, public_requests
 from domain.errors import DomainError
 from domain.events import Location
-from domain.roles import Actor, Role
 from domain.taxonomy import Category, UnknownCategory
-from workflows import client as cases
 
 log = structlog.get_logger(__name__)
 
@@ -74,7 +73,6 @@ PREFIX = "/open311/v2"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-28T00:00:00+00:00"  # when this endpoint's contract last changed
 MAX_DESCRIPTION = 4000  # characters (the spec)
-PROJECTION_WAIT = 10.0  # seconds for a new case to reach the projection
 SERVICE_NOTICE = (
     "已受理 received: the center verifies the report on site (核实) before it is filed "
     "(立案); follow it with GET requests/{id}."
@@ -98,8 +96,10 @@ class Open311Route(APIRoute):
                 return await handler(request)
             except Open311Error as exc:
                 return error_response(format_of(request), exc.status, exc.description)
-            except Problem as exc:  # e.g. Temporal unreachable (503)
+            except Problem as exc:
                 return error_response(format_of(request), exc.status, exc.detail)
+            except ServiceError as exc:  # e.g. Temporal unreachable (503)
+                return error_response(format_of(request), _status(exc), exc.message)
             except DomainError as exc:  # the report refused: a point outside every grid, …
                 return error_response(format_of(request), 400, exc.message)
             except RequestValidationError as exc:
@@ -114,6 +114,14 @@ class Open311Route(APIRoute):
                 return error_response(format_of(request), 500, "unexpected error")
 
         return guarded
+
+
+def _status(exc: ServiceError) -> int:
+    """The spec's status for an application refusal: a bad request is a 400 here."""
+    for cls, status in ((NotFound, 404), (Forbidden, 403), (Invalid, 400), (Unavailable, 503)):
+        if isinstance(exc, cls):
+            return status
+    return 500
 
 
 def _invalid(exc: RequestValidationError) -> str:
@@ -251,15 +259,6 @@ def _media(fields: Mapping[str, str]) -> tuple[str, ...]:
     return (url,)
 
 
-async def _wait_for_projection(svc: Services, case_id: str) -> None:
-    deadline = time.monotonic() + PROJECTION_WAIT
-    while not await run_in_threadpool(exists, svc.engine, case_id):
-        if time.monotonic() > deadline:
-            log.warning("open311_projection_late", case_id=case_id)
-            return  # the case is started; it shows in GET requests a moment later
-        await asyncio.sleep(0.1)
-
-
 @router.post(
     "/requests.{fmt}",
     status_code=201,
@@ -284,26 +283,25 @@ async def create_request(fmt: Fmt, request: Request, svc: Svc) -> Response:
     description = fields.get("description", "").strip()
     if len(description) > MAX_DESCRIPTION:
         raise Open311Error(400, f"description is longer than {MAX_DESCRIPTION} characters")
-    command = svc.intake.report(
-        actor=Actor(id=f"open311:{app.id}", role=Role.ACCEPTOR),
+    # Reported by the acceptor role on behalf of the client app (see the module's docstring).
+    who = Principal(user_id=f"open311:{app.id}", role="acceptor", name=app.name)
+    what = NewReport(
         category=category.code,
         # The service names the problem when the citizen wrote nothing (optional in v2).
         description=description or f"{category.name_zh} {category.name_en}",
         location=location,
-        photos=_media(fields),
+        media_urls=_media(fields),
         source=OPEN311_SOURCE,
     )
     case_id = f"o311-{uuid.uuid4().hex}"
-    client = await svc.temporal.get()
-    await cases.report_case(client, case_id, command, datetime.now(UTC))
+    reported = await svc.cases.report(who, what, case_id)
     log.info(
         "open311_request_created",
         case_id=case_id,
         client_id=app.id,
-        category=command.category,
-        grid=command.grid,
+        category=category.code,
+        grid=reported.grid,
         personal_fields_dropped=sorted(k for k in _PERSONAL if fields.get(k)),
     )
-    await _wait_for_projection(svc, case_id)
     body = [{"service_request_id": case_id, "service_notice": SERVICE_NOTICE, "account_id": None}]
     return render(fmt, body, root="service_requests", item="request", status=201)

@@ -9,7 +9,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from api.open311_format import Open311Error, iso
-from api.open311_queries import MAX_REQUESTS, OPEN311_SOURCE, OPEN311_STATUS, RequestFilter
+from application.read_models.public import (
+    MAX_REQUESTS,
+    OPEN311_SOURCE,
+    OPEN311_STATUS,
+    RequestFilter,
+)
 from domain.stages import Stage
 from domain.taxonomy import Category, Kind, Taxonomy, UnknownCategory
 

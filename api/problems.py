@@ -17,8 +17,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from temporalio.client import RPCError, RPCStatusCode, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.client import RPCError, RPCStatusCode
 
+from application.errors import Duplicate, Forbidden, Invalid, NotFound, ServiceError, Unavailable
 from domain.errors import (
     DeadlineNotReached,
     DomainError,
@@ -26,9 +27,7 @@ from domain.errors import (
     WrongRole,
     WrongStage,
 )
-from store.errors import CaseNotFound as StoreCaseNotFound
 from store.users import TokenExpired
-from workflows.client import CaseNotFound, DuplicateReport
 
 log = structlog.get_logger(__name__)
 
@@ -42,6 +41,14 @@ _DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (NotYourCase, 403),
     (WrongStage, 409),
     (DeadlineNotReached, 409),
+)
+# The application layer's refusals by HTTP status.
+_SERVICE_STATUS: tuple[tuple[type[ServiceError], int], ...] = (
+    (NotFound, 404),
+    (Forbidden, 403),
+    (Invalid, 422),
+    (Duplicate, 409),
+    (Unavailable, 503),
 )
 _TITLES = {
     400: "Bad request",
@@ -138,6 +145,12 @@ def from_domain(err: DomainError) -> Problem:
     return Problem(status, err.code, err.message, title=type(err).__name__)
 
 
+def from_service(err: ServiceError) -> Problem:
+    status = next((s for cls, s in _SERVICE_STATUS if isinstance(err, cls)), 500)
+    headers = {"Retry-After": "5"} if status == 503 else None
+    return Problem(status, err.code, err.message, headers=headers, **err.extra)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every failure into a problem."""
 
@@ -149,11 +162,9 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, DomainError)
         return problem_response(request, from_domain(exc))
 
-    async def on_not_found(request: Request, exc: Exception) -> JSONResponse:
-        return problem_response(request, not_found(str(exc)))
-
-    async def on_duplicate(request: Request, exc: Exception) -> JSONResponse:
-        return problem_response(request, Problem(409, "duplicate_report", str(exc)))
+    async def on_service(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ServiceError)
+        return problem_response(request, from_service(exc))
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -183,11 +194,6 @@ def install(app: FastAPI) -> None:
             problem = Problem(500, "temporal_error", f"Temporal refused the call: {exc.message}")
         return problem_response(request, problem)
 
-    async def on_update_timeout(request: Request, exc: Exception) -> JSONResponse:
-        # No worker took the step in time: the case is intact, the caller may retry.
-        detail = "the case's worker did not answer in time; try again"
-        return problem_response(request, temporal_unavailable(detail))
-
     async def on_data_error(request: Request, exc: Exception) -> JSONResponse:
         # PostgreSQL cannot take a value the request carried (a NUL in a text, a number or
         # time out of its range): the request's fault, not the server's.
@@ -202,13 +208,10 @@ def install(app: FastAPI) -> None:
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(DomainError, on_domain)
-    app.add_exception_handler(CaseNotFound, on_not_found)
-    app.add_exception_handler(StoreCaseNotFound, on_not_found)
-    app.add_exception_handler(DuplicateReport, on_duplicate)
+    app.add_exception_handler(ServiceError, on_service)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RPCError, on_rpc)
-    app.add_exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError, on_update_timeout)
     app.add_exception_handler(DataError, on_data_error)
     app.add_exception_handler(Exception, on_error)
 

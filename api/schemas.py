@@ -130,8 +130,9 @@ class CountOut(BaseModel):
     count: int
 
 
-def case_out(row: dict[str, Any], *, redact: bool, **extra: Any) -> dict[str, Any]:
-    """The CaseOut fields of a projection row (a dict, so subclasses can add theirs)."""
+def case_out(row: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """The CaseOut fields of a read model's row (a dict, so subclasses can add theirs);
+    the row's ``reporter_id`` is already None where the caller may not see it."""
     try:
         stage_zh = STAGE_LABELS_ZH[Stage(row["stage"])]
     except ValueError:
@@ -139,13 +140,11 @@ def case_out(row: dict[str, Any], *, redact: bool, **extra: Any) -> dict[str, An
     return {
         **{k: row[k] for k in CaseOut.model_fields if k in row},
         "stage_label_zh": stage_zh,
-        "reporter_id": None if redact else row["reporter_id"],
         "deadlines": Deadlines(
             stage_due_at=row["stage_due_at"],
             stage_warn_at=row["stage_warn_at"],
             disposal_due_at=row["disposal_due_at"],
             reply_due_at=row["reply_due_at"],
         ),
-        "redacted": redact,
         **extra,
     }

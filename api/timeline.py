@@ -1,20 +1,14 @@
-"""A case for people: its projection row with its full timeline from the event log, with
-personal data taken out for callers who may not see it.
-
-Personal data here is the identity of grid workers: the reporter's id, the actor id of a
-grid worker's events and the grid worker a verification was assigned to. Supervision staff
-(acceptor, shift leader, dispatcher, supervisor, leader, admin) see them; a grid worker
-sees his own id and nobody else's; a handler sees none. Department staff and the center's
-own people stay named: they act in an official capacity.
-"""
+"""A case for people: the application's ``CaseView`` (its projection row and timeline,
+personal data already taken out for callers who may not see it,
+``application.read_models.case``) with the labels a person reads."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from api.schemas import ActorOut, CaseDetail, TimelineEntry, case_out
+from application.read_models import CaseView
 from domain.roles import ROLE_LABELS_ZH, Role
-from store.users import Principal
 
 EVENT_LABELS_ZH: dict[str, str] = {
     "CaseReported": "上报",
@@ -54,12 +48,6 @@ EVENT_LABELS_ZH: dict[str, str] = {
 }
 # Event data that is internal plumbing rather than something a person reads.
 _HIDDEN_DETAILS = frozenset({"rules"})
-# Event data fields that name a grid worker.
-_GRID_WORKER_FIELDS = ("assignee",)
-
-
-def must_redact(who: Principal, person_id: str) -> bool:
-    return not who.sees_personal_data and person_id != who.user_id
 
 
 def _role_zh(role: str) -> str:
@@ -69,34 +57,29 @@ def _role_zh(role: str) -> str:
         return role
 
 
-def timeline_entry(record: dict[str, Any], who: Principal) -> TimelineEntry:
+def timeline_entry(record: dict[str, Any]) -> TimelineEntry:
+    """One event of a ``CaseView`` (grid workers' ids already None where hidden)."""
     actor = record["actor"]
-    hide_actor = actor["role"] == Role.GRID_WORKER.value and must_redact(who, actor["id"])
-    details = {k: v for k, v in record["data"].items() if k not in _HIDDEN_DETAILS}
-    for key in _GRID_WORKER_FIELDS:
-        if isinstance(details.get(key), str) and must_redact(who, details[key]):
-            details[key] = None
     return TimelineEntry(
         version=record["version"],
         type=record["type"],
         label_zh=EVENT_LABELS_ZH.get(record["type"], record["type"]),
         actor=ActorOut(
-            id=None if hide_actor else actor["id"],
+            id=actor["id"],
             role=actor["role"],
             role_label_zh=_role_zh(actor["role"]),
             unit=actor.get("unit", ""),
         ),
         time=record["occurred_at"],
-        details=details,
+        details={k: v for k, v in record["data"].items() if k not in _HIDDEN_DETAILS},
     )
 
 
-def case_detail(row: dict[str, Any], records: list[dict[str, Any]], who: Principal) -> CaseDetail:
-    reported: dict[str, Any] = next((r["data"] for r in records if r["type"] == "CaseReported"), {})
-    location = reported.get("location") or {}
+def case_detail(view: CaseView) -> CaseDetail:
+    location = view.reported.get("location") or {}
     return CaseDetail(
-        **case_out(row, redact=must_redact(who, row["reporter_id"])),
+        **case_out(view.row),
         address=location.get("address", "") if isinstance(location, dict) else "",
-        photos=list(reported.get("photos") or ()),
-        timeline=[timeline_entry(r, who) for r in records],
+        photos=list(view.reported.get("photos") or ()),
+        timeline=[timeline_entry(r) for r in view.records],
     )

@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from gridcase.config import Settings
+from application.config import Settings
 from store.db import migrate
 from workers.embedded import EmbeddedTemporal, die_with_parent, temporal_binary, wait_for_port
 

@@ -5,10 +5,10 @@ Cases are bulk-loaded (bench.bulk: realistic histories from the real decider, CO
 size; after each step the queries run warm (a few untimed runs first), each timed run on a
 pooled connection, and the median is reported.
 
-- overdue: store.event_store.EventStore.overdue(now, limit=50), as the CLI calls it;
-- overdue by department: the same query with ``department = …`` (the filter
-  api.queries.LateFilters adds; EventStore.overdue itself has no filter), for the
-  department with the most open cases;
+- overdue: application.read_models.late_cases(operator, no filter, limit=50), the read
+  behind the API's /v1/cases/overdue and the CLI's `gridcase overdue` (a page and its total);
+- overdue by department: the same read with ``department = …``, for the department with
+  the most open cases;
 - KPI: store.kpi.evaluate(month, by department), which folds the event log of every case
   that counts in the month: it grows with the log, not with the page; reported as is.
 """
@@ -25,10 +25,11 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from application.principals import OPERATOR
+from application.read_models import LateFilters, late_cases
 from bench.bulk import load
 from bench.common import Options, Postgres, Result
 from store.db import make_engine
-from store.event_store import EventStore
 from store.kpi import DEFAULT_TZ, evaluate
 from store.models import CaseRow
 
@@ -48,24 +49,7 @@ def timed(fn: Callable[[], Any], runs: int, warm: int = 2) -> tuple[float, list[
     return statistics.median(samples), samples
 
 
-def overdue_by_department(engine: Engine, now: datetime, department: str) -> list[Any]:
-    with Session(engine) as session:
-        return list(
-            session.execute(
-                select(CaseRow)
-                .where(
-                    CaseRow.status == "open",
-                    CaseRow.stage_due_at < now,
-                    CaseRow.department == department,
-                )
-                .order_by(CaseRow.stage_due_at, CaseRow.case_id)
-                .limit(50)
-            ).scalars()
-        )
-
-
 def measure(engine: Engine, now: datetime, runs: int) -> dict[str, Any]:
-    store = EventStore(engine)
     with Session(engine) as session:
         open_, overdue = session.execute(
             select(
@@ -80,8 +64,9 @@ def measure(engine: Engine, now: datetime, runs: int) -> dict[str, Any]:
             .order_by(func.count().desc())
             .limit(1)
         ).scalar()
-    overdue_ms, _ = timed(lambda: store.overdue(now, limit=50), runs)
-    dept_ms, _ = timed(lambda: overdue_by_department(engine, now, department or ""), runs)
+    everything, in_department = LateFilters(), LateFilters(department=department or "")
+    overdue_ms, _ = timed(lambda: late_cases(engine, OPERATOR, everything, now, 50, 0), runs)
+    dept_ms, _ = timed(lambda: late_cases(engine, OPERATOR, in_department, now, 50, 0), runs)
     month = now.astimezone(DEFAULT_TZ).date().replace(day=1)
     first = time.perf_counter()
     table = evaluate(engine, "month", month, None, "department")

@@ -11,30 +11,35 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from domain.errors import DomainError
+from application.cases import NewReport
+from application.logs import configure_logging
+from application.read_models import LateFilters, late_cases
 from domain.events import Location
 from gridcase.cli_calendar import calendar_app
 from gridcase.cli_case import case_app
 from gridcase.cli_common import (
     AsOption,
-    actor,
+    ReadAsOption,
     console,
+    engine,
     err_console,
     fail,
-    intake,
+    fresh,
+    principal,
+    refusals,
     run,
+    run_with_client,
+    service,
     settings,
-    store,
 )
+from gridcase.cli_inbox import inbox_app
 from gridcase.cli_kpi import kpi_app
 from gridcase.cli_notify import notifications_app, webhooks_app
 from gridcase.cli_reference import reference_app
 from gridcase.cli_simulate import simulate
 from gridcase.cli_users import users_app
-from gridcase.logs import configure_logging
 from gridcase.render import print_case, print_overdue
 from store.db import migrate
-from workflows import client as cases
 
 T = TypeVar("T")
 
@@ -48,6 +53,7 @@ app = typer.Typer(
 )
 app.add_typer(case_app, name="case")
 reference_app.add_typer(calendar_app, name="calendar")
+app.add_typer(inbox_app, name="inbox")
 app.add_typer(reference_app, name="reference")
 app.add_typer(kpi_app, name="kpi")
 app.add_typer(notifications_app, name="notifications")
@@ -58,6 +64,7 @@ app.add_typer(users_app, name="users")
 
 @app.callback()
 def _logging() -> None:
+    fresh()
     s = settings()
     configure_logging("WARNING" if s.log_level == "INFO" else s.log_level, s.log_format)
 
@@ -114,40 +121,43 @@ def report(
     lon: Annotated[float | None, typer.Option(help="WGS84 longitude")] = None,
     lat: Annotated[float | None, typer.Option(help="WGS84 latitude")] = None,
     address: Annotated[str, typer.Option(help="Address text")] = "",
-    photo: Annotated[list[str] | None, typer.Option(help="Photo reference (repeatable)")] = None,
-    source: Annotated[str, typer.Option(help="Intake channel: grid_worker, hotline_12345 …")] = (
-        "grid_worker"
-    ),
+    photo: Annotated[
+        list[str] | None,
+        typer.Option(help="Photo id (sha256:…) uploaded through the API (repeatable)"),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            help="Intake channel, e.g. hotline_12345 (default: grid_worker for a grid worker, "
+            "hotline_12345 for an acceptor; a grid worker reports only as grid_worker)"
+        ),
+    ] = None,
     self_handled: Annotated[
         str | None,
         typer.Option("--self-handled", help="Fixed on the spot (自行处置): what was done"),
     ] = None,
 ) -> None:
-    """上报: file a report; it becomes a case waiting to be filed (立案)."""
+    """上报: file a report; it becomes a case waiting to be filed (立案). A grid worker
+    reports in the grids he patrols (registered, or assigned by the loaded district)."""
     location = None
     if lon is not None or lat is not None:
         if lon is None or lat is None:
             fail("give both --lon and --lat, or neither")
         location = Location(lon=lon, lat=lat, address=address)  # type: ignore[arg-type]
-    try:
-        command = intake().report(
-            actor=actor(as_),
-            category=category,
-            description=description,
-            grid=grid,
-            location=location,
-            photos=photo or (),
-            source=source,
-            self_handled=self_handled is not None,
-            self_handling_result=self_handled or "",
-        )
-    except DomainError as exc:
-        fail(f"refused ({exc.code}): {exc.message}")
-        raise
-    receipt = run(lambda cl: cases.report_case(cl, report_id, command, datetime.now(UTC)))
-    verb = "reported" if receipt.created else "already reported (same report, same case)"
+    what = NewReport(
+        category=category,
+        description=description,
+        grid=grid,
+        location=location,
+        photos=photo or (),
+        source=source,
+        self_handled=self_handled,
+    )
+    who = principal(as_)
+    reported = run(lambda: service().report(who, what, report_id))
+    verb = "reported" if reported.created else "already reported (same report, same case)"
     console.print(
-        f"case {receipt.case_id} {verb} in grid {command.grid}; workflow {receipt.workflow_id}"
+        f"case {reported.case_id} {verb} in grid {reported.grid}; workflow {reported.workflow_id}"
     )
 
 
@@ -155,10 +165,30 @@ def report(
 def overdue(
     limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_: ReadAsOption = None,
+    street: Annotated[str, typer.Option(help="9-digit street code")] = "",
+    community: Annotated[str, typer.Option(help="12-digit community code")] = "",
+    grid: Annotated[str, typer.Option(help="15-digit unit grid code")] = "",
+    department: str = "",
+    category: str = "",
+    stage: str = "",
+    at_risk: Annotated[bool, typer.Option(help="Also yellow cases not yet due")] = False,
 ) -> None:
-    """List open cases whose current stage is past its deadline, most late first."""
+    """List open cases whose current stage is past its deadline, most late first (the
+    same list as the API's /v1/cases/overdue)."""
     now = datetime.now(UTC)
-    rows = store().overdue(now, limit=limit)
+    filters = LateFilters(
+        street=street,
+        community=community,
+        grid=grid,
+        department=department,
+        category=category,
+        stage=stage,
+        at_risk=at_risk,
+    )
+    who = principal(as_)
+    with refusals():
+        rows, _ = late_cases(engine(), who, filters, now, limit, 0)
     if as_json:
         print(json.dumps(rows, default=str, ensure_ascii=False))
     else:
@@ -180,7 +210,7 @@ def rebuild_projections(
     with Progress(console=err_console, transient=True) as progress:
         task = progress.add_task(f"rebuilding in {processes} process(es)", total=None)
         result = rebuild_cases(
-            store().engine,
+            engine(),
             apply=apply,
             progress=lambda n: progress.advance(task, n),
             processes=processes,
@@ -219,7 +249,9 @@ def demo(
     from gridcase.demo import run_batch, run_demo
 
     if batch > 0:
-        done = run(lambda cl: run_batch(cl, console, size=batch, seed=seed, drill=drill))
+        done = run_with_client(
+            lambda cl: run_batch(cl, console, size=batch, seed=seed, drill=drill)
+        )
         console.print(f"{sum(done.values())} cases run through the stack:")
         for scenario, n in sorted(done.items()):
             console.print(f"  {n:>4} × {scenario}")
@@ -227,7 +259,7 @@ def demo(
             "See `gridcase overdue`, `gridcase kpi table --by department` and the Temporal UI."
         )
         return
-    row, records = run(lambda cl: run_demo(cl, console))
+    row, records = run_with_client(lambda cl: run_demo(cl, console))
     print_case(console, row, records)
 
 

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from application.read_models import case_view, merge_candidates
 from domain import commands as c
-from domain.errors import DomainError
-from gridcase.cli_common import AsOption, actor, console, fail, intake, run, store
+from gridcase.cli_common import (
+    AsOption,
+    ReadAsOption,
+    actor,
+    console,
+    engine,
+    principal,
+    refusals,
+    run,
+    service,
+)
 from gridcase.cli_steps import register
 from gridcase.render import print_case
-from store.errors import CaseNotFound as StoreCaseNotFound
-from workflows import client as cases
+from workflows.steps import STEP_OF
 
 case_app = typer.Typer(
     help="Act on one case (each step is checked by role and stage).",
@@ -23,7 +32,11 @@ case_app = typer.Typer(
 
 
 def _act(case_id: str, command: c.Command) -> None:
-    result = run(lambda cl: cases.act(cl, case_id, command))
+    """The step of ``command`` through the application service, as the principal its
+    actor was parsed from (`--as`): jurisdiction, photos, routing and the domain's rules,
+    exactly as for the API."""
+    who = principal(str(command.actor))
+    result = run(lambda: service().act(who, case_id, STEP_OF[type(command)], command))
     due = f", due {result.stage_due_at.astimezone():%Y-%m-%d %H:%M}" if result.stage_due_at else ""
     console.print(
         f"case {case_id}: {', '.join(result.events)} -> stage {result.stage} "
@@ -55,28 +68,9 @@ def dispatch(
     ] = "",
     note: str = "",
 ) -> None:
-    """派遣: send the case to a department (dispatcher); routing suggests one."""
-    row = _case_row(case_id)
-    try:
-        suggested = intake().suggest_department(row["category"], row["grid"])
-    except DomainError as exc:
-        fail(f"no routing for case {case_id}: {exc.message}")
-        raise
-    command = c.DispatchCase(
-        actor=actor(as_),
-        department=department or suggested,
-        note=note,
-        suggested_department=suggested,
-    )
-    _act(case_id, command)
-
-
-def _case_row(case_id: str) -> dict[str, Any]:
-    try:
-        return store().case(case_id)
-    except StoreCaseNotFound as exc:
-        fail(str(exc))
-        raise
+    """派遣: send the case to a department (dispatcher); routing suggests one (and without
+    --department, a case routing has no department for is refused)."""
+    _act(case_id, c.DispatchCase(actor=actor(as_), department=department, note=note))
 
 
 @case_app.command("sign-for")
@@ -114,32 +108,32 @@ def close(case_id: CaseId, as_: AsOption, note: str = "") -> None:
 
 
 @case_app.command()
-def show(case_id: CaseId, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def show(
+    case_id: CaseId,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_: ReadAsOption = None,
+) -> None:
     """Show a case and its timeline, read from the event log."""
-    st = store()
-    try:
-        row = st.case(case_id)
-    except StoreCaseNotFound as exc:
-        fail(str(exc))
-        raise
-    records = st.records(case_id)
+    who = principal(as_)
+    with refusals():
+        view = case_view(engine(), who, case_id)
     if as_json:
-        print(json.dumps({"case": row, "events": records}, default=str, ensure_ascii=False))
+        body = {"case": view.row, "events": view.records}
+        print(json.dumps(body, default=str, ensure_ascii=False))
     else:
-        print_case(console, row, records)
+        print_case(console, view.row, view.records)
 
 
 @case_app.command()
 def candidates(
     case_id: CaseId,
     radius: Annotated[float, typer.Option(help="Metres around the case's point")] = 200.0,
+    as_: ReadAsOption = None,
 ) -> None:
     """Open cases of the same category nearby: duplicates to merge (合并)."""
-    try:
-        rows = store().merge_candidates(case_id, radius_m=radius)
-    except StoreCaseNotFound as exc:
-        fail(str(exc))
-        raise
+    who = principal(as_)
+    with refusals():
+        rows = merge_candidates(engine(), who, case_id, radius_m=radius)
     if not rows:
         console.print(f"no open {radius:.0f} m neighbours of the same category")
     for r in rows:

@@ -1,26 +1,38 @@
-"""What every `gridcase` sub-command shares: consoles, settings, errors, Temporal."""
+"""What every `gridcase` sub-command shares: consoles, settings, the application service
+and read models, the caller (`--as`), and refusals as one line.
+
+The CLI is a front end like the API: it reports and acts through the application service
+(``application.cases``) and reads through ``application.read_models``, as a principal
+resolved from `--as` (``application.principals``); without `--as`, reads are the
+operator's, who sees everything.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from application.cases import CaseService
+from application.config import ConfigError, Settings
+from application.errors import NotFound, ServiceError, Unavailable
+from application.intake import Intake
+from application.principals import OPERATOR, Principal, principal_as
+from application.temporal import TemporalGateway, connect
 from domain.errors import DomainError
 from domain.roles import Actor
-from gridcase.config import ConfigError, Settings
 from store.db import make_engine
-from store.event_store import EventStore
-from workflows import client as cases
-
-if TYPE_CHECKING:
-    from gridcase.intake import Intake
+from store.users import UserStore
 
 T = TypeVar("T")
 
@@ -28,12 +40,18 @@ T = TypeVar("T")
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, soft_wrap=True)
 
-AsOption = Annotated[
-    str,
+AS_HELP = (
+    "Who acts, as role:id\\[@unit], e.g. shift_leader:lead-01 or handler:h-07@sanitation. "
+    "Roles: grid_worker, acceptor, shift_leader, dispatcher, handler, supervisor, leader. "
+    "A registered user (`gridcase users`) acts with his role and units."
+)
+AsOption = Annotated[str, typer.Option("--as", help=AS_HELP)]
+ReadAsOption = Annotated[
+    str | None,
     typer.Option(
         "--as",
-        help="Who acts, as role:id\\[@unit], e.g. shift_leader:lead-01 or handler:h-07@sanitation. "
-        "Roles: grid_worker, acceptor, shift_leader, dispatcher, handler, supervisor.",
+        help="Read as role:id\\[@unit], within his jurisdiction (default: the operator, "
+        "who sees everything)",
     ),
 ]
 
@@ -47,8 +65,30 @@ def settings() -> Settings:
 
 
 def fail(message: str, code: int = 2) -> None:
-    err_console.print(f"[red]error:[/red] {message}")
+    err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False)
     raise typer.Exit(code)
+
+
+def one_line(exc: Exception) -> str:
+    """A refusal as the one line the CLI prints."""
+    if isinstance(exc, Unavailable) and exc.code == "temporal_unavailable":
+        return f"{exc.message}; is `gridcase up` running?"
+    if isinstance(exc, NotFound | Unavailable):
+        return exc.message
+    if isinstance(exc, ServiceError | DomainError):
+        return f"refused ({exc.code}): {exc.message}"
+    if isinstance(exc, RPCError):
+        return f"Temporal refused the call: {exc.message}"
+    return str(exc)
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """Refusals of the application, the domain and Temporal as one-line errors."""
+    try:
+        yield
+    except (ServiceError, DomainError, RPCError, ConfigError) as exc:
+        fail(one_line(exc))
 
 
 def actor(text: str) -> Actor:
@@ -59,41 +99,61 @@ def actor(text: str) -> Actor:
         raise
 
 
-async def connect(s: Settings) -> Client:
-    try:
-        return await Client.connect(s.temporal_target, namespace=s.temporal_namespace)
-    except RuntimeError as exc:
-        fail(f"cannot reach Temporal at {s.temporal_target} ({exc}); is `gridcase up` running?")
-        raise
+@cache
+def engine() -> Engine:
+    """The database of this command (one pool for all it does)."""
+    return make_engine(settings().db_url, pool_size=2)
 
 
-def run(work: Callable[[Client], Awaitable[T]]) -> T:
-    """Connect to Temporal, run ``work``, and turn refusals into clear one-line errors."""
+@cache
+def intake() -> Intake:
+    """Rules, grids and routing as imported now (loaded once per command)."""
+    with refusals():
+        return Intake.load(settings(), engine())
+    raise AssertionError("unreachable")
+
+
+def fresh() -> None:
+    """Forget the engine and intake of an earlier command run in this process (tests run
+    many; settings and reference data may differ between them)."""
+    if engine.cache_info().currsize:
+        engine().dispose()
+    engine.cache_clear()
+    intake.cache_clear()
+
+
+class _Loaded:
+    """The intake of this command, loaded on first need."""
+
+    def get(self) -> Intake:
+        return intake()
+
+
+def service() -> CaseService:
+    return CaseService(engine(), _Loaded(), TemporalGateway(settings()))
+
+
+def principal(text: str | None) -> Principal:
+    """The caller behind `--as` (the operator when it is not given)."""
+    if not text:
+        return OPERATOR
+    with refusals():
+        return principal_as(text, UserStore(engine()), intake().district)
+    raise AssertionError("unreachable")
+
+
+def run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run ``work`` (a use case of the application service) to its end; a refusal is one
+    line and exit status 2."""
+    with refusals():
+        return asyncio.run(work())
+    raise AssertionError("unreachable")
+
+
+def run_with_client(work: Callable[[Client], Coroutine[Any, Any, T]]) -> T:
+    """Run ``work`` with a Temporal client (`gridcase demo` drives the engine directly)."""
 
     async def main() -> T:
         return await work(await connect(settings()))
 
-    try:
-        return asyncio.run(main())
-    except DomainError as exc:
-        fail(f"refused ({exc.code}): {exc.message}")
-    except (cases.CaseNotFound, cases.DuplicateReport) as exc:
-        fail(str(exc))
-    except RPCError as exc:
-        fail(f"Temporal refused the call: {exc.message}")
-    raise AssertionError("unreachable")
-
-
-def store() -> EventStore:
-    return EventStore(make_engine(settings().db_url, pool_size=2))
-
-
-def intake() -> Intake:
-    from gridcase.intake import Intake
-
-    s = settings()
-    try:
-        return Intake.load(s, make_engine(s.db_url, pool_size=1))
-    except ConfigError as exc:
-        fail(str(exc))
-        raise
+    return run(main)

@@ -13,10 +13,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from application.read_models import kpi_table as read_kpi_table
+from application.read_models import ranking
 from domain.kpi import RATES, KpiRow, ObjectKind, PeriodKind
-from gridcase.config import ConfigError, Settings
-from store.db import make_engine
-from store.kpi import KpiTable, evaluate
+from gridcase.cli_common import ReadAsOption, engine, principal, refusals
+from store.kpi import KpiTable
 
 kpi_app = typer.Typer(
     help="Evaluation (综合评价): rates, scores and grades per department, region or grid "
@@ -69,25 +70,22 @@ def _weights(items: list[str] | None) -> dict[str, float] | None:
 
 
 def _table(
-    period: PeriodKind, day: str | None, by: ObjectKind, weights: list[str] | None
-) -> KpiTable:
+    period: PeriodKind,
+    day: str | None,
+    by: ObjectKind,
+    weights: list[str] | None,
+    as_: str | None,
+) -> tuple[KpiTable, list[KpiRow]]:
+    """The table and the rows the caller may see, best score first (the API's read)."""
     try:
-        when = date.fromisoformat(day) if day else date.today()
+        when = date.fromisoformat(day) if day else None
     except ValueError:
         _fail(f"--date {day!r} is not a date YYYY-MM-DD")
         raise
-    try:
-        engine = make_engine(Settings.from_env().db_url, pool_size=1)
-    except ConfigError as exc:
-        _fail(str(exc))
-        raise
-    try:
-        return evaluate(engine, period, when, None, by, _weights(weights), as_of=datetime.now(UTC))
-    except ValueError as exc:
-        _fail(str(exc))
-        raise
-    finally:
-        engine.dispose()
+    who = principal(as_)
+    with refusals():
+        return read_kpi_table(engine(), who, period, when, by, datetime.now(UTC), _weights(weights))
+    raise AssertionError("unreachable")
 
 
 def _rate_names(by: ObjectKind) -> list[str]:
@@ -110,10 +108,6 @@ def row_record(row: KpiRow, rank: int) -> dict[str, Any]:
         record[name] = None if ratio.value is None else round(ratio.value, 4)
         record[f"{name}_hits"], record[f"{name}_of"] = ratio.hits, ratio.of
     return record
-
-
-def _by_score(rows: list[KpiRow]) -> list[KpiRow]:
-    return sorted(rows, key=lambda r: (r.score is None, -(r.score or 0.0), r.key))
 
 
 def _show(
@@ -159,11 +153,11 @@ def kpi_table(
     weight: WeightOption = None,
     csv_file: CsvOption = None,
     as_json: JsonOption = False,
+    as_: ReadAsOption = None,
 ) -> None:
     """Every object of the period, best score first, with grade and every rate (- when
     nothing was due)."""
-    table = _table(period, day, by, weight)
-    rows = _by_score(table.rows)
+    table, rows = _table(period, day, by, weight, as_)
     _show(table, rows, list(range(1, len(rows) + 1)), csv_file, as_json)
 
 
@@ -177,12 +171,9 @@ def kpi_ranking(
     weight: WeightOption = None,
     csv_file: CsvOption = None,
     as_json: JsonOption = False,
+    as_: ReadAsOption = None,
 ) -> None:
     """The best and the worst scored objects of the period (unscored ones left out)."""
-    table = _table(period, day, by, weight)
-    scored = [r for r in _by_score(table.rows) if r.score is not None]
-    ranks = list(range(1, len(scored) + 1))
-    head = list(range(min(top, len(scored))))
-    tail = [i for i in range(max(len(scored) - bottom, 0), len(scored)) if i not in head]
-    keep = head + tail
-    _show(table, [scored[i] for i in keep], [ranks[i] for i in keep], csv_file, as_json)
+    table, rows = _table(period, day, by, weight, as_)
+    kept = ranking(rows, top, bottom)
+    _show(table, [r for _, r in kept], [rank for rank, _ in kept], csv_file, as_json)

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from gridcase.cli_common import console, fail, settings, store
-from store.db import make_engine
+from application.read_models import notifications as notices
+from gridcase.cli_common import ReadAsOption, console, engine, fail, principal, refusals
 from store.outbox import InvalidSubscription, Outbox, SubscriptionExists, SubscriptionNotFound
 
 notifications_app = typer.Typer(
@@ -24,7 +24,7 @@ webhooks_app = typer.Typer(
 
 
 def outbox() -> Outbox:
-    return Outbox(make_engine(settings().db_url, pool_size=2))
+    return Outbox(engine())
 
 
 @notifications_app.callback()
@@ -35,12 +35,15 @@ def notifications(
         bool, typer.Option("--failed", help="Only notices given up or without subscriber")
     ] = False,
     limit: Annotated[int, typer.Option(min=1, help="With --failed: at most this many")] = 100,
+    as_: ReadAsOption = None,
 ) -> None:
     if ctx.invoked_subcommand is not None:
         return
-    rows = outbox().failed(limit) if failed else store().notifications(case_id)
-    if failed and case_id:
-        rows = [n for n in rows if n["case_id"] == case_id]
+    who = principal(as_)
+    with refusals():
+        rows = notices(
+            engine(), who, case_id=case_id, undelivered=failed, limit=limit if failed else None
+        )
     for n in rows:
         state = f"{n['status']}, {n['attempts']} attempt{'s' if n['attempts'] != 1 else ''}"
         if n["status"] == "pending" and n["attempts"]:
@@ -141,7 +144,9 @@ def start_drain() -> None:
     """
     import asyncio
 
+    from gridcase.cli_common import settings
     from gridcase.stack import start_notification_drain
 
-    asyncio.run(start_notification_drain(settings()))
+    with refusals():
+        asyncio.run(start_notification_drain(settings()))
     console.print("notification drain is running (workflow id notification-drain)")

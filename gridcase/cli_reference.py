@@ -22,6 +22,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from application.config import ConfigError, Settings
 from domain.demo_district import generate_demo_district
 from domain.errors import DomainError
 from domain.geo import PointOutsideGrids
@@ -29,7 +30,6 @@ from domain.org import District, Level
 from domain.routing import InvalidRouting, Route, Router
 from domain.taxonomy import InvalidTaxonomy, default_taxonomy
 from domain.taxonomy import load_taxonomy as build_taxonomy
-from gridcase.config import ConfigError, Settings
 from store.db import make_engine
 from store.reference import (
     ImportResult,

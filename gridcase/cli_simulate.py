@@ -10,6 +10,7 @@ import csv
 import json
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,12 +19,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from domain.calendar import WorkingCalendar
 from domain.taxonomy import default_taxonomy
 from sim.config import QUEUES, SimConfig
 from sim.engine import SimResult
 from sim.engine import simulate as run_simulation
 from sim.report import dumps, evaluate, summarize
 from sim.staffing import StaffingAnswer, find_staffing
+from store.calendar_sources import shipped_calendar
 
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True)
@@ -82,6 +85,13 @@ def _config(
         raise
 
 
+def _calendar(config: SimConfig) -> WorkingCalendar:
+    """The shipped notices, and provisional years from the holidays library after them."""
+    first = date.fromisoformat(config.start)
+    last = first + timedelta(days=config.days + 30)
+    return shipped_calendar(first.year, last.year + 1)
+
+
 def _run(config: SimConfig) -> SimResult:
     columns = (
         TextColumn("simulating {task.description}"),
@@ -91,7 +101,11 @@ def _run(config: SimConfig) -> SimResult:
     )
     with Progress(*columns, console=err_console, transient=True) as progress:
         task = progress.add_task(f"{config.days} days", total=config.days)
-        return run_simulation(config, lambda done, _: progress.update(task, completed=done))
+        return run_simulation(
+            config,
+            lambda done, _: progress.update(task, completed=done),
+            calendar=_calendar(config),
+        )
 
 
 def _pct(value: float | None) -> str:
@@ -314,7 +328,12 @@ def simulate(
         seeds = tuple(config.seed + i for i in range(target_seeds))
         with err_console.status("searching staffing") as status:
             answer = find_staffing(
-                config, department, pct, seeds=seeds, progress=lambda m: status.update(m)
+                config,
+                department,
+                pct,
+                seeds=seeds,
+                progress=lambda m: status.update(m),
+                calendar=_calendar(config),
             )
         summary["target"] = answer.to_dict()
     from sim.charts import backlog_chart, on_time_chart  # matplotlib only when writing

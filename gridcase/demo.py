@@ -16,6 +16,8 @@ from rich.progress import Progress
 from sqlalchemy import Engine
 from temporalio.client import Client
 
+from application.config import Settings
+from application.intake import Intake
 from domain import commands as c
 from domain.demo_district import generate_demo_district
 from domain.errors import DomainError
@@ -24,8 +26,6 @@ from domain.roles import Actor, Role
 from domain.routing import Router
 from domain.stages import SupervisionLevel
 from domain.taxonomy import default_taxonomy
-from gridcase.config import Settings
-from gridcase.intake import Intake
 from store.db import make_engine
 from store.event_store import EventStore
 from store.reference import (

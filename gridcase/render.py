@@ -75,7 +75,7 @@ def print_case(console: Console, row: dict[str, Any], records: list[dict[str, An
         table.add_column(column)
     for r in records:
         actor = r["actor"]
-        who = f"{Role(actor['role']).label} {actor['id']}"
+        who = f"{Role(actor['role']).label} {actor['id'] or '(hidden)'}"
         if actor.get("unit"):
             who += f"@{actor['unit']}"
         table.add_row(

@@ -20,6 +20,7 @@ from domain.calendar import WorkingCalendar
 from domain.case import decide, evolve
 from domain.demo_district import generate_demo_district
 from domain.errors import DomainError
+from domain.holiday_notices import default_calendar
 from domain.org import District
 from domain.policy import CenterPolicy
 from domain.routing import Router
@@ -32,7 +33,6 @@ from sim.arrivals import Arrival, generate_arrivals
 from sim.clock import FAR, WorkClock, to_datetime, to_ts
 from sim.config import SimConfig
 from sim.plan import CasePlan
-from store.calendar_sources import shipped_calendar
 
 Step = Callable[["Engine", "SimCase", int], None]
 Progress = Callable[[int, int], None]  # (days done, days in all)
@@ -151,8 +151,8 @@ class Engine:
         self.taxonomy = taxonomy or default_taxonomy()
         first = date.fromisoformat(config.start)
         last = first + timedelta(days=config.days)
-        # The shipped notices, and provisional years from the holidays library after them.
-        self.calendar = calendar or shipped_calendar(first.year, last.year + 1)
+        # The shipped notices only; the CLI passes one with provisional years after them.
+        self.calendar = calendar or default_calendar()
         self.district = district or generate_demo_district(config.seed, taxonomy=self.taxonomy)
         self.policy = policy or CenterPolicy()
         self.router = Router(self.taxonomy)
@@ -306,6 +306,7 @@ def simulate(
     *,
     only_departments: frozenset[str] | None = None,
     record_commands: bool = False,
+    calendar: WorkingCalendar | None = None,
 ) -> SimResult:
     """Run ``config`` from its start for ``config.days`` days.
 
@@ -313,5 +314,10 @@ def simulate(
     the others would not change their figures, see ``sim.staffing``). ``record_commands``
     keeps every command with its time on its case, to re-decide the streams in tests.
     """
-    engine = Engine(config, only_departments=only_departments, record_commands=record_commands)
+    engine = Engine(
+        config,
+        calendar=calendar,
+        only_departments=only_departments,
+        record_commands=record_commands,
+    )
     return engine.run(progress)

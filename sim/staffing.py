@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from domain.calendar import WorkingCalendar
 from domain.kpi import ObjectKind, Ratio
 from sim.config import SimConfig
 from sim.engine import simulate
@@ -68,12 +69,16 @@ class StaffingAnswer:
 
 
 def evaluate_staffing(
-    config: SimConfig, department: str, handlers: int, seeds: tuple[int, ...]
+    config: SimConfig,
+    department: str,
+    handlers: int,
+    seeds: tuple[int, ...],
+    calendar: WorkingCalendar | None = None,
 ) -> Candidate:
     on_time, overdue = [0, 0], [0, 0]
     for seed in seeds:
         run = replace(config.with_handlers({department: handlers}), seed=seed)
-        result = simulate(run, only_departments=frozenset({department}))
+        result = simulate(run, only_departments=frozenset({department}), calendar=calendar)
         report = evaluate(result)
         for row in report.totals[ObjectKind.DEPARTMENT]:
             if row.key == department:
@@ -93,6 +98,7 @@ def find_staffing(
     seeds: tuple[int, ...] | None = None,
     max_handlers: int = 64,
     progress: Progress | None = None,
+    calendar: WorkingCalendar | None = None,
 ) -> StaffingAnswer:
     if not 0 < target_pct <= 100:
         raise ValueError(f"target must be a percentage in (0, 100], got {target_pct}")
@@ -103,7 +109,7 @@ def find_staffing(
         if n not in tried:
             if progress is not None:
                 progress(f"{department}: simulating {n} handler(s)")
-            tried[n] = evaluate_staffing(config, department, n, seeds)
+            tried[n] = evaluate_staffing(config, department, n, seeds, calendar)
         pct = tried[n].on_time_pct
         return pct is None or pct >= target_pct  # nothing due: any staff will do
 

@@ -1,4 +1,6 @@
-"""The event store: per-case streams in one append-only PostgreSQL table.
+"""The event store: per-case streams in one append-only PostgreSQL table. The write side
+only: appends, a case's events, records and state, and its projection row (which the merge
+activity checks); every list, board and count is in ``application.read_models``.
 
 ``append`` is optimistic (expected version) and idempotent: appending exactly the events
 already stored at those versions is a no-op, so a retried activity writes nothing twice.
@@ -7,10 +9,8 @@ The case projection (and any notices) are written in the same transaction as the
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import structlog
@@ -179,69 +179,6 @@ class EventStore:
             if row is None:
                 raise CaseNotFound(case_id)
             return {c.name: getattr(row, c.name) for c in CaseRow.__table__.columns}
-
-    def overdue(self, now: datetime, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
-        """Open cases whose current stage is past its deadline, most late first."""
-        with Session(self.engine) as session:
-            rows = session.execute(
-                select(CaseRow)
-                .where(CaseRow.status == "open", CaseRow.stage_due_at < now)
-                .order_by(CaseRow.stage_due_at, CaseRow.case_id)
-                .limit(limit)
-                .offset(offset)
-            ).scalars()
-            return [{c.name: getattr(r, c.name) for c in CaseRow.__table__.columns} for r in rows]
-
-    def merge_candidates(
-        self, case_id: str, *, radius_m: float = 200.0, limit: int = 20
-    ) -> list[dict[str, Any]]:
-        """Open cases of the same category within ``radius_m`` of this case's point,
-        nearest first: the duplicates a center would merge (合并)."""
-        me = self.case(case_id)
-        if me["lon"] is None or me["lat"] is None:
-            return []
-        # A box first (index), then the exact distance on a sphere.
-        dlat = radius_m / 111_320.0
-        dlon = dlat / max(0.01, math.cos(math.radians(me["lat"])))
-        with Session(self.engine) as session:
-            rows = session.execute(
-                select(CaseRow).where(
-                    CaseRow.status == "open",
-                    CaseRow.category == me["category"],
-                    CaseRow.case_id != case_id,
-                    CaseRow.lon.between(me["lon"] - dlon, me["lon"] + dlon),
-                    CaseRow.lat.between(me["lat"] - dlat, me["lat"] + dlat),
-                )
-            ).scalars()
-            found = []
-            for r in rows:
-                assert r.lon is not None and r.lat is not None  # the box filter saw them
-                distance = _metres(me["lon"], me["lat"], r.lon, r.lat)
-                if distance <= radius_m:
-                    found.append(
-                        {c.name: getattr(r, c.name) for c in CaseRow.__table__.columns}
-                        | {"distance_m": round(distance, 1)}
-                    )
-        return sorted(found, key=lambda row: (row["distance_m"], row["case_id"]))[:limit]
-
-    def notifications(self, case_id: str | None = None) -> list[dict[str, Any]]:
-        with Session(self.engine) as session:
-            query = select(NotificationRow).order_by(NotificationRow.id)
-            if case_id is not None:
-                query = query.where(NotificationRow.case_id == case_id)
-            rows = session.execute(query).scalars()
-            return [
-                {c.name: getattr(r, c.name) for c in NotificationRow.__table__.columns}
-                for r in rows
-            ]
-
-
-def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance (haversine), plenty for a few hundred metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_000 * math.asin(math.sqrt(a))
 
 
 def _same(row: EventRow, values: dict[str, Any]) -> bool:

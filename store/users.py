@@ -66,13 +66,21 @@ class TokenExpired(UserError):
 
 @dataclass(frozen=True)
 class Principal:
-    """The authenticated caller: who, in which role, for which org units."""
+    """The caller: who, in which role, for which org units.
+
+    The API's callers are registered users (``authenticate``). The CLI acts "as" someone
+    (``application.principals``); ``unbounded`` marks such an ad-hoc identity that no
+    registration, ``@unit`` or district assignment places anywhere: the operator at the
+    console vouches for it, so jurisdiction does not limit it (roles and the domain's rules
+    still do). A registered user is never unbounded.
+    """
 
     user_id: str
     role: str
     units: tuple[str, ...] = ()
     name: str = ""
     token_id: str = ""
+    unbounded: bool = False
 
     @property
     def sees_personal_data(self) -> bool:
@@ -94,7 +102,10 @@ class Principal:
         if role is Role.HANDLER:
             unit = self.units[0] if self.units else ""
         elif role is Role.GRID_WORKER:
-            unit = grid if grid in self.units else (self.units[0] if self.units else "")
+            if grid in self.units or (self.unbounded and grid):
+                unit = grid
+            else:
+                unit = self.units[0] if self.units else ""
         return Actor(id=self.user_id, role=role, unit=unit)
 
 

@@ -14,7 +14,7 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from gridcase.logs import configure_logging
+from application.logs import configure_logging
 from store.db import make_engine, migrate
 from store.event_store import EventStore
 from workers.embedded import temporal_binary

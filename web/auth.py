@@ -25,8 +25,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.context import services
-from gridcase.config import Settings
+from application.config import Settings
+from application.context import services
 from store.passwords import Passwords
 from store.sessions import SessionStore, SignInPolicy, SignInThrottle, WebSession
 from store.users import Principal

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from api.context import services
-from gridcase.intake import Intake
+from application.context import services
+from application.intake import Intake
 from web.auth import SignedIn, csrf_protect
 from web.i18n import LANG_COOKIE, Lang, pick_lang
 from web.pages import page

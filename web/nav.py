@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from api.auth import CENTER_STAFF
+from application.authz import CENTER_STAFF
 from web.i18n import Lang
 
 EVERYONE = frozenset(

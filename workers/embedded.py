@@ -17,7 +17,7 @@ from typing import Any
 
 import structlog
 
-from gridcase.config import EMBEDDED_DATABASE, Settings
+from application.config import EMBEDDED_DATABASE, Settings
 from workflows.search_attributes import registration_args
 
 log = structlog.get_logger(__name__)

@@ -17,7 +17,8 @@ from activities.disposal import DisposalActivities
 from activities.notify import NotificationActivities
 from activities.supervision import SupervisionActivities
 from activities.types import TaskQueues
-from gridcase.config import Settings
+from application.config import Settings
+from application.temporal import connect
 from store.calendar import calendar_sources, log_calendar, today
 from store.db import make_engine
 from store.event_store import EventStore
@@ -76,10 +77,6 @@ def build_worker(
         max_concurrent_activities=ACTIVITY_THREADS,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
-
-
-async def connect(settings: Settings) -> Client:
-    return await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
 
 
 async def serve(kind: str, settings: Settings) -> None:

@@ -1,8 +1,10 @@
-"""Acting on a case: one route per human step, all through ``perform``.
+"""Acting on a case: one route per human step, all through ``perform`` and the application
+service (``CaseService.act``).
 
 Order of checks: authentication (401), jurisdiction over the case (404, as if it did not
-exist), then the domain's own rules inside the workflow's update validator: role (403),
-stage (409), fields and org unit (422 / 403). The actor is the authenticated caller.
+exist), the photos named (422), then the domain's own rules inside the workflow's update
+validator: role (403), stage (409), fields and org unit (422 / 403). The actor is the
+authenticated caller.
 """
 
 # No "from __future__ import annotations": the endpoints built below are annotated with
@@ -10,23 +12,17 @@ stage (409), fields and org unit (422 / 403). The actor is the authenticated cal
 
 from typing import Annotated
 
-import structlog
 from fastapi import APIRouter, Body, Depends
-from starlette.concurrency import run_in_threadpool
 
 from api.auth import Caller
-from api.context import Services, services
-from api.jurisdiction import visible_case
-from api.photos import referenced_photos, require_photos
 from api.problems import PROBLEM_RESPONSES
 from api.schemas import ActionOut
 from api.steps import StepBody, body_is_optional
+from application.cases import CALLER
+from application.context import Services, services
+from application.principals import Principal
 from domain.case import COMMAND_LABELS
-from store.users import Principal
-from workflows import client as cases
 from workflows.steps import HUMAN_STEPS
-
-log = structlog.get_logger(__name__)
 
 Svc = Annotated[Services, Depends(services)]
 
@@ -34,20 +30,7 @@ Svc = Annotated[Services, Depends(services)]
 async def perform(
     svc: Services, who: Principal, case_id: str, step: str, body: StepBody
 ) -> ActionOut:
-    row = await run_in_threadpool(visible_case, svc.engine, who, case_id)
-    await run_in_threadpool(require_photos, svc.engine, who, referenced_photos(body))
-    actor = who.actor(grid=row["grid"])
-    command = body.command(actor, row, svc.intake)
-    client = await svc.temporal.get()
-    result = await cases.act(client, case_id, command)
-    log.info(
-        "case_step",
-        case_id=case_id,
-        step=step,
-        actor=str(actor),
-        stage=result.stage,
-        events=result.events,
-    )
+    result = await svc.cases.act(who, case_id, step, body.command(CALLER))
     return ActionOut(
         case_id=result.case_id,
         version=result.version,

@@ -3,27 +3,26 @@ human step (``POST /v1/cases/{case_id}/{step}``)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Caller
-from api.context import Services, services
-from api.jurisdiction import visible_case
 from api.problems import PROBLEM_RESPONSES
 from api.routes.actions import add_step_route
 from api.schemas import CaseDetail
 from api.steps import STEP_BODIES
 from api.timeline import case_detail
-from store.users import Principal
+from application.context import Services, services
+from application.principals import Principal
+from application.read_models import case_view
 
 router = APIRouter(tags=["cases"], responses=PROBLEM_RESPONSES)
 
 
 def read_case(svc: Services, who: Principal, case_id: str) -> CaseDetail:
-    row: dict[str, Any] = visible_case(svc.engine, who, case_id)
-    return case_detail(row, svc.store.records(case_id), who)
+    return case_detail(case_view(svc.engine, who, case_id))
 
 
 @router.get("/v1/cases/{case_id}", response_model=CaseDetail, summary="A case and its timeline")

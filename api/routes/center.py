@@ -7,18 +7,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from api.auth import CENTER_STAFF, role_in
-from api.context import Services, services
+from api.auth import gate
 from api.problems import PROBLEM_RESPONSES
-from api.queries import CenterQueue, center_inbox
 from api.schemas import CaseOut, Limit, Offset, Page, case_out
-from api.timeline import must_redact
-from store.users import Principal
+from application.authz import Use
+from application.context import Services, services
+from application.principals import Principal
+from application.read_models import CenterQueue, center_inbox
 
 router = APIRouter(tags=["center"], responses=PROBLEM_RESPONSES)
 
-# Leaders decide suspensions, so they read the request queue too (within their area).
-CenterReader = Annotated[Principal, Depends(role_in(*CENTER_STAFF, "leader"))]
+CenterReader = Annotated[Principal, Depends(gate(Use.CENTER_INBOX))]
 
 
 @router.get("/v1/inbox/center", response_model=Page[CaseOut], summary="The center's queues")
@@ -33,5 +32,5 @@ def center_queue(
     filed cases to send to a department; requests: extension, return and suspension
     requests to decide. The soonest due first."""
     rows, total = center_inbox(svc.engine, who, queue, limit, offset)
-    items = [case_out(r, redact=must_redact(who, r["reporter_id"])) for r in rows]
+    items = [case_out(r) for r in rows]
     return {"items": items, "total": total, "limit": limit, "offset": offset}

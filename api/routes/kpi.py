@@ -9,40 +9,26 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from api.auth import role_in
-from api.context import Services, services
+from api.auth import gate
 from api.export import CSV_RESPONSE, FormatQuery, csv_response, wants_csv
-from api.kpi import (
-    FIRST_DAY,
-    LAST_DAY,
-    KpiTableOut,
-    csv_columns,
-    csv_record,
-    kpi_table,
-    table_out,
-)
-from api.problems import PROBLEM_RESPONSES, Problem
+from api.kpi import KpiTableOut, csv_columns, csv_record, table_out
+from api.problems import PROBLEM_RESPONSES
+from application.authz import Use
+from application.context import Services, services
+from application.principals import Principal
+from application.read_models import kpi_table, ranking
 from domain.kpi import COUNTS, ObjectKind, PeriodKind
-from store.kpi import DEFAULT_TZ
-from store.users import SUPERVISION_STAFF, Principal
 
 router = APIRouter(tags=["evaluation"], responses=PROBLEM_RESPONSES)
 
 Svc = Annotated[Services, Depends(services)]
-Evaluator = Annotated[Principal, Depends(role_in(*SUPERVISION_STAFF))]
+Evaluator = Annotated[Principal, Depends(gate(Use.KPI))]
 Period = Annotated[PeriodKind, Query(description="day, week (Monday first) or month")]
 Day = Annotated[
     date | None,
     Query(alias="date", description="A day inside the period, YYYY-MM-DD (default: today)"),
 ]
 By = Annotated[ObjectKind, Query(description="department, grid, community, street or grid_worker")]
-
-
-def _day(day: date | None, now: datetime) -> date:
-    found = day or now.astimezone(DEFAULT_TZ).date()
-    if not FIRST_DAY <= found <= LAST_DAY:
-        raise Problem(422, "date_out_of_range", f"date must lie between {FIRST_DAY} and {LAST_DAY}")
-    return found
 
 
 def _answer(
@@ -76,7 +62,7 @@ def kpi(
     due). A running period is evaluated as far as it has run. Supervisors and leaders see
     the regions and grid workers of their areas (and every department)."""
     now = datetime.now(UTC)
-    table, rows = kpi_table(svc.engine, who, period, _day(day, now), by, now)
+    table, rows = kpi_table(svc.engine, who, period, day, by, now)
     out = table_out(table, rows, list(range(1, len(rows) + 1)), now)
     return _answer(request, fmt, out, "table")
 
@@ -101,10 +87,8 @@ def kpi_ranking(
     """The ``top`` best and ``bottom`` worst scored objects (unscored ones left out), each
     with its rank among the scored objects I may see."""
     now = datetime.now(UTC)
-    table, rows = kpi_table(svc.engine, who, period, _day(day, now), by, now)
-    scored = [r for r in rows if r.score is not None]
-    n = len(scored)
-    keep = sorted({*range(min(top, n)), *range(max(n - bottom, 0), n)})
-    out = table_out(table, [scored[i] for i in keep], [i + 1 for i in keep], now)
-    out.total = len(scored)
+    table, rows = kpi_table(svc.engine, who, period, day, by, now)
+    kept = ranking(rows, top, bottom)
+    out = table_out(table, [r for _, r in kept], [rank for rank, _ in kept], now)
+    out.total = sum(1 for r in rows if r.score is not None)
     return _answer(request, fmt, out, "ranking")

@@ -17,14 +17,15 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from api.auth import Caller, role_in
-from api.context import Services, services
-from api.photos import PhotoConfig, photo_config, visible_photo
+from api.auth import Caller, gate
+from api.photos import PhotoConfig, photo_config
 from api.problems import PROBLEM_RESPONSES, Problem, problem_doc
 from api.schemas import Timestamp
-from store.auth_models import USER_ROLES
+from application.authz import Use
+from application.context import Services, services
+from application.photos import visible_photo
+from application.principals import Principal
 from store.photos import CONTENT_TYPES, NotAPhoto, PhotoStore, PhotoTooLarge, Stored
-from store.users import Principal
 
 log = structlog.get_logger(__name__)
 
@@ -32,8 +33,7 @@ router = APIRouter(tags=["photos"], responses=PROBLEM_RESPONSES)
 
 Svc = Annotated[Services, Depends(services)]
 Config = Annotated[PhotoConfig, Depends(photo_config)]
-# Everyone who reports or acts on cases; an admin administers users and attaches nothing.
-Uploader = Annotated[Principal, Depends(role_in(*(r for r in USER_ROLES if r != "admin")))]
+Uploader = Annotated[Principal, Depends(gate(Use.UPLOAD_PHOTO))]
 PhotoId = Annotated[
     str,
     Path(pattern=r"^sha256:[0-9a-f]{64}$", description="sha256:<64 hex digits>"),

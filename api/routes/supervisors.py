@@ -9,19 +9,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from api.auth import role_in
-from api.context import Services, services
+from api.auth import gate
 from api.export import CSV_RESPONSE, FormatQuery, wants_csv
 from api.overdue_export import overdue_csv
 from api.problems import PROBLEM_RESPONSES
-from api.queries import GroupBy, LateFilters, late_cases, late_counts
 from api.schemas import CountOut, LateCaseOut, Limit, Offset, Page, case_out
-from store.users import SUPERVISION_STAFF, Principal
+from application.authz import Use
+from application.context import Services, services
+from application.principals import Principal
+from application.read_models import GroupBy, LateFilters, late_cases, late_counts
 
 router = APIRouter(tags=["supervisors"], responses=PROBLEM_RESPONSES)
 
 Svc = Annotated[Services, Depends(services)]
-Supervision = Annotated[Principal, Depends(role_in(*SUPERVISION_STAFF))]
+Supervision = Annotated[Principal, Depends(gate(Use.OVERDUE))]
 
 
 def late_filters(
@@ -81,14 +82,7 @@ def overdue(
     if wants_csv(request, fmt):
         return overdue_csv(svc.engine, who, filters, now)
     rows, total = late_cases(svc.engine, who, filters, now, limit, offset)
-    items = [
-        case_out(
-            r,
-            redact=False,  # supervision staff only
-            late_by_seconds=(now - r["stage_due_at"]).total_seconds() if r["stage_due_at"] else 0,
-        )
-        for r in rows
-    ]
+    items = [case_out(r, late_by_seconds=r["late_by_seconds"]) for r in rows]
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from api.app import create_app
-from gridcase.config import Settings
+from application.config import Settings
 from store.db import make_engine
 from store.users import UserStore
 

@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api.app import create_app
+from application.config import Settings
 from domain.demo_district import generate_demo_district
-from gridcase.config import Settings
 from store.db import make_engine
 from store.reference import import_district
 from store.users import UserStore

@@ -14,10 +14,10 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from api.app import create_app
+from application.config import Settings
 from domain.errors import WrongRole
 from domain.roles import Role
 from gridcase.cli import app as cli_app
-from gridcase.config import Settings
 from store.auth_models import ApiTokenRow
 from store.users import UserError, UserStore, check_units
 from tests.api.conftest import People, new_area, problem, report_body

@@ -25,12 +25,12 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from api.app import create_app
-from api.context import Services
+from application.config import Settings
+from application.context import Services
+from application.intake import Intake, IntakeSource
 from domain.demo_district import generate_demo_district
 from domain.geo import Area as GeoArea
 from domain.org import Community, District, Street, UnitGrid
-from gridcase.config import Settings
-from gridcase.intake import Intake, IntakeSource
 from store.db import make_engine
 from store.event_store import EventStore
 from store.reference import import_district
@@ -123,7 +123,7 @@ async def o311(client: Client, api_engine: Engine, workers: None) -> AsyncIterat
     app = create_app(Settings.from_env(), temporal_client=client, engine=api_engine)
     async with app.router.lifespan_context(app):
         svc: Services = app.state.services
-        svc.intakes = FixedIntake(replace(svc.intake, district=small_district(area)))
+        svc.cases.intakes = FixedIntake(replace(svc.intake, district=small_district(area)))
         issued = UserStore(api_engine).add_client(f"open311-test-{uuid.uuid4().hex[:8]}")
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from temporalio.client import Client
 
+from application.principals import OPERATOR
+from application.read_models import LateFilters, late_cases, notifications
 from domain import commands as c
 from store.event_store import EventStore
 from tests.conftest import new_case_id
@@ -33,8 +35,9 @@ async def test_yellow_then_red_recorded_notified_and_the_case_waits_on(
     assert event.stage.value == "verify" and event.actor.role.value == "system"
     row = store.case(case_id)
     assert row["stage_overdue"] and row["overdue_count"] == 1 and row["status"] == "open"
-    assert case_id in {r["case_id"] for r in store.overdue(datetime.now(UTC), limit=1000)}
-    warning, notice = store.notifications(case_id)
+    late, _ = late_cases(store.engine, OPERATOR, LateFilters(), datetime.now(UTC), 1000, 0)
+    assert case_id in {r["case_id"] for r in late}
+    warning, notice = notifications(store.engine, OPERATOR, case_id=case_id)
     assert warning["kind"] == "stage_warning" and warning["event_version"] == 2
     assert notice["kind"] == "stage_overdue" and notice["event_version"] == event.version == 3
     assert "verify" in notice["message"]
@@ -66,4 +69,4 @@ async def test_an_action_before_the_deadline_means_no_overdue(
     await eventually(lambda: store.case(case_id)["stage"] == "dispatch")
     await asyncio.sleep(3)  # past the verify deadline that no longer applies
     assert [e.type for e in store.events(case_id)] == ["CaseReported", "CaseFiled"]
-    assert store.notifications(case_id) == []
+    assert notifications(store.engine, OPERATOR, case_id=case_id) == []

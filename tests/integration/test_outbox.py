@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 from temporalio.client import Client
 
 from activities.notify import DeliverInput, NotificationActivities
+from application.principals import OPERATOR
+from application.read_models import notifications
 from domain import commands as c
 from domain.case import decide, evolve, initial_state
 from domain.codec import to_record
@@ -175,7 +177,8 @@ def clock() -> Clock:
 
 
 def only_notice(event_store: EventStore, case_id: str) -> dict[str, Any]:
-    [row] = event_store.notifications(case_id)  # the table's every column, delivery state too
+    # The table's every column, delivery state too.
+    [row] = notifications(event_store.engine, OPERATOR, case_id=case_id)
     return row
 
 
@@ -434,7 +437,7 @@ async def test_the_drain_workflow_delivers_an_overdue_notice_end_to_end(
             assert request.json["case_id"] == case_id
 
             def all_delivered() -> list[dict[str, Any]]:
-                rows = store.notifications(case_id)
+                rows = notifications(store.engine, OPERATOR, case_id=case_id)
                 return rows if all(n["status"] == "delivered" for n in rows) else []
 
             # Every notice of the case (a warning may precede the overdue one) is delivered.

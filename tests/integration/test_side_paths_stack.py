@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from temporalio.client import Client
 
+from application.principals import OPERATOR
+from application.read_models import merge_candidates, notifications
 from domain import commands as c
 from domain.errors import InvalidCommand, NotYourCase, WrongRole, WrongStage
 from domain.events import Location
@@ -162,7 +164,8 @@ async def test_merge_a_duplicate_into_an_open_case(client: Client, store: EventS
     far = await start(client, location=Location(lon=113.70, lat=34.80))  # ~2.8 km away
 
     def candidates() -> list[str]:
-        return [r["case_id"] for r in store.merge_candidates(target, radius_m=500, limit=1000)]
+        found = merge_candidates(store.engine, OPERATOR, target, radius_m=500, limit=1000)
+        return [r["case_id"] for r in found]
 
     # Reported cases reach the projection when their first activity ran.
     found = await eventually(lambda: (lambda ids: ids if near in ids else None)(candidates()))
@@ -251,7 +254,8 @@ async def test_long_suspension_becomes_backlog(client: Client, store: EventStore
     await cases.act(client, case_id, c.RequestSuspension(actor=HANDLER, reason="winter"))
     await cases.act(client, case_id, c.DecideSuspension(actor=DISPATCHER, approve=True))
     await eventually(lambda: store.case(case_id)["backlog"])
-    assert "case_backlogged" in [n["kind"] for n in store.notifications(case_id)]
+    notices = notifications(store.engine, OPERATOR, case_id=case_id)
+    assert "case_backlogged" in [n["kind"] for n in notices]
 
 
 async def test_rework_cycles_and_bundled_deadline(client: Client, store: EventStore) -> None:
@@ -283,7 +287,7 @@ async def test_urge_supervise_and_reply(client: Client, store: EventStore) -> No
         await cases.act(client, case_id, c.ReplyToSupervision(actor=OTHER_HANDLER, reply="x"))
     await cases.act(client, case_id, c.ReplyToSupervision(actor=HANDLER, reply="crew sent"))
     assert not store.case(case_id)["supervision_pending"]
-    audiences = {n["audience"] for n in store.notifications(case_id)}
+    audiences = {n["audience"] for n in notifications(store.engine, OPERATOR, case_id=case_id)}
     assert f"department:{DEPT}" in audiences
 
 

@@ -40,8 +40,8 @@ def load_all(path: Path) -> list[Any]:
 
 
 def gridcase_settings() -> set[str]:
-    """The environment variables gridcase/config.py reads."""
-    source = (ROOT / "gridcase" / "config.py").read_text(encoding="utf-8")
+    """The environment variables application/config.py reads."""
+    source = (ROOT / "application" / "config.py").read_text(encoding="utf-8")
     readers = r"(?:env\.get\(|_int\(env, |_path\(env, |_zone\(env, )"
     return set(re.findall(readers + r'"([A-Z_]+)"', source))
 

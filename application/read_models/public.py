@@ -1,6 +1,6 @@
-"""Reads of Open311 service requests: public cases from the ``cases`` projection, with the
-address and photos of their report (``CaseReported``, always version 1) and the time of
-their latest event.
+"""Public reads (Open311 service requests): public cases from the ``cases`` projection,
+with the address and photos of their report (``CaseReported``, always version 1) and the
+time of their latest event. Nobody signs in for them; nobody's identity is in them.
 
 Public cases are those a member of the public brought in: through an Open311 client
 (``open311``) or the 12345 hotline (``hotline_12345``). A grid worker's own patrol reports
@@ -104,11 +104,3 @@ def public_requests(
 def public_request(engine: Engine, case_id: str) -> dict[str, Any] | None:
     found = public_requests(engine, RequestFilter(ids=[case_id]), limit=1)
     return found[0] if found else None
-
-
-def exists(engine: Engine, case_id: str) -> bool:
-    """Whether the case has reached the projection (its first event is appended by an
-    activity just after its workflow starts)."""
-    with engine.connect() as conn:
-        found = conn.execute(select(CaseRow.case_id).where(CaseRow.case_id == case_id)).first()
-    return found is not None

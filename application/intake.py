@@ -1,6 +1,7 @@
 """Turning what a person submits into commands the domain can decide: the report's rules
 (center policy × category × working calendar), its unit grid (located from the point when a
-district is loaded) and the department routing suggests. Used by the CLI and the API."""
+district is loaded) and the department routing suggests. Used by the application service
+(``application.cases``) and the demo."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from application.config import Settings
 from domain import commands as c
 from domain.calendar import WorkingCalendar
 from domain.errors import InvalidCommand
@@ -20,7 +22,6 @@ from domain.policy import CenterPolicy
 from domain.roles import Actor
 from domain.routing import Router
 from domain.taxonomy import Taxonomy
-from gridcase.config import Settings
 from store.calendar import calendar_sources, today
 from store.reference import NoDistrictLoaded, load_district, load_router, reference_version
 

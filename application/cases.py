@@ -1,0 +1,232 @@
+"""The use cases that change a case: report one, act on one. Every front end (the API,
+Open311, the CLI, and the console and mobile app to come) calls these, so none allows what
+another refuses. A ``CaseService`` is built once by each composition root.
+
+Order of checks in both: the caller's role for the use (``authz``), his jurisdiction over
+the case (a case outside it is not found), the photos he names, then the domain's own
+rules in the workflow's validator (role, stage, fields, org unit). The actor of a command
+is always the caller's, never what a front end put in it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import structlog
+from sqlalchemy import Engine
+
+from application.authz import Use, require, visible_case
+from application.errors import Forbidden, Invalid
+from application.intake import Intake
+from application.photos import require_photos
+from application.read_models.rows import case_exists
+from application.temporal import TemporalGateway, temporal_errors
+from domain import commands as c
+from domain.errors import DomainError
+from domain.events import Location
+from domain.roles import Actor, Role
+from store.users import Principal
+from workflows import client as cases
+from workflows.steps import HUMAN_STEPS
+from workflows.types import ActionResult
+
+log = structlog.get_logger(__name__)
+
+PROJECTION_WAIT = 10.0  # seconds for a new case's first event to reach the projection
+GRID_WORKER_SOURCE = "grid_worker"
+DEFAULT_PUBLIC_SOURCE = "hotline_12345"
+# Command fields that name photos (``sha256:…`` ids from an upload).
+_PHOTO_FIELDS = ("photos", "result_photos")
+# What a front end may put as the actor of a command it hands to ``act``, which always puts
+# the caller's own actor in its place: a request never names who acts.
+CALLER = Actor(id="caller", role=Role.SYSTEM)
+
+
+class Intakes(Protocol):
+    """The current rules, grids and routing (``application.intake.IntakeSource``)."""
+
+    def get(self) -> Intake: ...
+
+
+@dataclass(frozen=True)
+class NewReport:
+    """What a reporter sends (上报). ``photos`` are uploaded photos (``sha256:…``) the
+    reporter may see; ``media_urls`` links to pictures kept elsewhere (Open311's
+    ``media_url``), recorded beside them as they are. ``source`` None: the reporter's usual
+    channel (a grid worker's own, else the 12345 hotline). ``self_handled``: what was done
+    on the spot (自行处置), None when it was not."""
+
+    category: str
+    description: str
+    grid: str = ""
+    location: Location | None = None
+    photos: Sequence[str] = ()
+    source: str | None = None
+    self_handled: str | None = None
+    result_photos: Sequence[str] = ()
+    media_urls: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class Reported:
+    case_id: str
+    workflow_id: str
+    run_id: str | None
+    created: bool  # False: the same report again (an idempotent repeat), the same case
+    grid: str
+    in_projection: bool  # False when the projection had not caught up within the wait
+
+
+class CaseService:
+    def __init__(
+        self,
+        engine: Engine,
+        intakes: Intakes,
+        temporal: TemporalGateway,
+        *,
+        projection_wait: float = PROJECTION_WAIT,
+    ) -> None:
+        self.engine = engine
+        self.intakes = intakes
+        self.temporal = temporal
+        self.projection_wait = projection_wait
+
+    @property
+    def intake(self) -> Intake:
+        return self.intakes.get()
+
+    async def report(
+        self, who: Principal, what: NewReport, report_id: str, *, now: datetime | None = None
+    ) -> Reported:
+        """上报: start the case ``report_id`` for ``what``; the same report sent again is
+        the same case, the same id with a different report is ``Duplicate``. A grid
+        worker reports only in the grids he patrols, from his own channel."""
+        require(who, Use.REPORT)
+        cases.check_case_id(report_id)
+        source = _source(who, what.source)
+        photos = [*what.photos, *what.result_photos]
+        await asyncio.to_thread(require_photos, self.engine, who, photos)
+        intake = await asyncio.to_thread(self.intakes.get)
+        command = intake.report(
+            actor=who.actor(),
+            category=what.category,
+            description=what.description,
+            grid=what.grid,
+            location=what.location,
+            photos=[*what.photos, *what.media_urls],
+            source=source,
+            self_handled=what.self_handled is not None,
+            self_handling_result=what.self_handled or "",
+            result_photos=what.result_photos,
+        )
+        if who.role == "grid_worker":
+            if not who.unbounded and command.grid not in who.units:
+                raise Forbidden(
+                    f"grid {command.grid} is not one you patrol ({', '.join(who.units)})",
+                    code="not_your_grid",
+                )
+            # He reports as the worker of the grid the case is in.
+            command = replace(command, actor=who.actor(grid=command.grid))
+        client = await self.temporal.get()
+        with temporal_errors():
+            receipt = await cases.report_case(client, report_id, command, now or datetime.now(UTC))
+        log.info(
+            "case_reported",
+            case_id=report_id,
+            actor=str(command.actor),
+            created=receipt.created,
+            grid=command.grid,
+            source=source,
+        )
+        return Reported(
+            case_id=receipt.case_id,
+            workflow_id=receipt.workflow_id,
+            run_id=receipt.run_id,
+            created=receipt.created,
+            grid=command.grid,
+            in_projection=await self._projected(report_id),
+        )
+
+    async def _projected(self, case_id: str) -> bool:
+        """Wait for the new case's first event (appended by an activity just after its
+        workflow starts) to reach the projection; False if it did not in time."""
+        deadline = time.monotonic() + self.projection_wait
+        while not await asyncio.to_thread(case_exists, self.engine, case_id):
+            if time.monotonic() > deadline:
+                log.warning("case_projection_late", case_id=case_id)
+                return False
+            await asyncio.sleep(0.1)
+        return True
+
+    async def act(
+        self, who: Principal, case_id: str, step: str, command: c.Command
+    ) -> ActionResult:
+        """Take the human step ``step`` (``workflows.steps.HUMAN_STEPS``) on a case the
+        caller may see, as the caller; a refusal raises the domain's error."""
+        if HUMAN_STEPS.get(step) is not type(command):
+            raise Invalid(
+                f"{type(command).__name__} is not the command of step {step!r}",
+                code="unknown_step",
+            )
+        row = await asyncio.to_thread(visible_case, self.engine, who, case_id)
+        await asyncio.to_thread(require_photos, self.engine, who, _photos_of(command))
+        command = replace(command, actor=who.actor(grid=row["grid"]))
+        if isinstance(command, c.DispatchCase):
+            command = routed(command, row, await asyncio.to_thread(self.intakes.get))
+        client = await self.temporal.get()
+        with temporal_errors():
+            result = await cases.act(client, case_id, command)
+        log.info(
+            "case_step",
+            case_id=case_id,
+            step=step,
+            actor=str(command.actor),
+            stage=result.stage,
+            events=result.events,
+        )
+        return result
+
+
+def routed(command: c.DispatchCase, case: dict[str, Any], intake: Intake) -> c.DispatchCase:
+    """派遣 with routing's suggestion recorded: a department the dispatcher names is taken
+    as it is (the suggestion empty where routing has none); without one, the suggested
+    department, and a refusal when routing has none."""
+    try:
+        suggested = intake.suggest_department(case["category"], case["grid"])
+    except DomainError as exc:
+        if not command.department:
+            raise Invalid(
+                f"routing suggests no department for case {case['case_id']} "
+                f"(category {case['category']} in grid {case['grid']}: {exc.message}); "
+                "name the department to dispatch to",
+                code="no_routing",
+            ) from None
+        suggested = ""
+    return replace(
+        command, department=command.department or suggested, suggested_department=suggested
+    )
+
+
+def _source(who: Principal, source: str | None) -> str:
+    if who.role == "grid_worker":
+        if source not in (None, GRID_WORKER_SOURCE):
+            raise Invalid(
+                f"a grid worker's reports come from {GRID_WORKER_SOURCE}, not {source}",
+                code="invalid_source",
+            )
+        return GRID_WORKER_SOURCE
+    return source or DEFAULT_PUBLIC_SOURCE
+
+
+def _photos_of(command: c.Command) -> list[str]:
+    return [
+        photo
+        for f in fields(command)
+        if f.name in _PHOTO_FIELDS
+        for photo in getattr(command, f.name)
+    ]

@@ -1,0 +1,73 @@
+"""Who may see a photo, and which photos a report or step may name.
+
+A photo is seen by whoever uploaded it and by whoever may see a case that shows it (the
+case's events name it; jurisdiction as everywhere, ``application.authz.scope``). Anyone
+else is told it does not exist.
+
+A report or step may name a photo the caller could fetch: an unknown photo, or one of a
+case he cannot see, is refused (``unknown_photo``) with the same words, so the refusal
+does not tell whether it exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Engine, select
+
+from application.authz import scope
+from application.errors import Invalid, NotFound
+from store.models import CaseRow
+from store.photos import PHOTO_ID, Photo, PhotoStore, cases_referencing, uploaders
+from store.users import Principal
+
+
+def _in_a_visible_case(engine: Engine, who: Principal, photo_ids: Iterable[str]) -> set[str]:
+    """Those of ``photo_ids`` that a case ``who`` may see shows."""
+    found: set[str] = set()
+    with engine.connect() as conn:
+        for photo_id in photo_ids:
+            hit = conn.execute(
+                select(CaseRow.case_id)
+                .where(CaseRow.case_id.in_(cases_referencing([photo_id])), scope(who))
+                .limit(1)
+            ).first()
+            if hit is not None:
+                found.add(photo_id)
+    return found
+
+
+def require_photos(engine: Engine, who: Principal, photo_ids: Sequence[str]) -> None:
+    """``Invalid`` (``unknown_photo``) unless ``who`` could fetch every photo named."""
+    wanted = list(dict.fromkeys(photo_ids))
+    if not wanted:
+        return
+    malformed = [p for p in wanted if not PHOTO_ID.match(p)]
+    if malformed:
+        raise Invalid(
+            f"{malformed[0]!r} is not a photo id; upload it to /v1/photos and send the "
+            "id it answers (sha256:<64 hex digits>)",
+            code="unknown_photo",
+            photos=malformed,
+        )
+    stored = uploaders(engine, wanted)
+    mine = {p for p, user in stored.items() if user == who.user_id}
+    usable = mine | _in_a_visible_case(engine, who, set(stored) - mine)
+    missing = [p for p in wanted if p not in usable]
+    if missing:
+        raise Invalid(
+            f"no photo {missing[0]!r}; upload it to /v1/photos first",
+            code="unknown_photo",
+            photos=missing,
+        )
+
+
+def visible_photo(store: PhotoStore, who: Principal, photo_id: str) -> Photo:
+    """The photo if ``who`` uploaded it or may see a case that shows it; ``NotFound``
+    otherwise."""
+    photo = store.get(photo_id)
+    if photo is None or (
+        photo.uploaded_by != who.user_id and not _in_a_visible_case(store.engine, who, [photo_id])
+    ):
+        raise NotFound(f"no photo {photo_id!r}")
+    return photo

@@ -1,0 +1,125 @@
+"""One case for people: its projection row with its timeline from the event log; the open
+cases near it that may be duplicates (合并); the notices left for it and others.
+
+Personal data here is the identity of grid workers: the reporter's id, the actor id of a
+grid worker's events and the grid worker a verification was assigned to. Supervision staff
+(acceptor, shift leader, dispatcher, supervisor, leader, admin) see them; a grid worker
+sees his own id and nobody else's; a handler sees none. Department staff and the center's
+own people stay named: they act in an official capacity.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from application.authz import must_redact, scope, visible_case
+from application.read_models.rows import C, Row, seen_by
+from domain.roles import Role
+from store.event_store import EventStore
+from store.models import NotificationRow
+from store.outbox import UNDELIVERED
+from store.users import Principal
+
+# Event data fields that name a grid worker.
+_GRID_WORKER_FIELDS = ("assignee",)
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as ``who`` may see it: the projection row (``seen_by``) and the stored
+    records of its events, oldest first, grid workers' ids None where hidden."""
+
+    row: Row
+    records: list[Row]
+
+    @property
+    def reported(self) -> dict[str, Any]:
+        """The data of its CaseReported (always its first event)."""
+        return next((r["data"] for r in self.records if r["type"] == "CaseReported"), {})
+
+
+def _record_seen_by(who: Principal, record: Row) -> Row:
+    actor = record["actor"]
+    if actor["role"] == Role.GRID_WORKER.value and must_redact(who, actor["id"]):
+        record = record | {"actor": actor | {"id": None}}
+    data = record["data"]
+    hidden = [k for k in _GRID_WORKER_FIELDS if isinstance(data.get(k), str)]
+    hidden = [k for k in hidden if must_redact(who, data[k])]
+    if hidden:
+        record = record | {"data": data | dict.fromkeys(hidden)}
+    return record
+
+
+def case_view(engine: Engine, who: Principal, case_id: str) -> CaseView:
+    """The case and its timeline if ``who`` may see it; ``NotFound`` otherwise."""
+    row = visible_case(engine, who, case_id)
+    return CaseView(
+        row=seen_by(who, row),
+        records=[_record_seen_by(who, r) for r in EventStore(engine).records(case_id)],
+    )
+
+
+def merge_candidates(
+    engine: Engine, who: Principal, case_id: str, *, radius_m: float = 200.0, limit: int = 20
+) -> list[Row]:
+    """Open cases of the same category within ``radius_m`` of this case's point that
+    ``who`` may see, nearest first (each with ``distance_m``): the duplicates a center
+    would merge (合并)."""
+    me = visible_case(engine, who, case_id)
+    if me["lon"] is None or me["lat"] is None:
+        return []
+    # A box first (index), then the exact distance on a sphere.
+    dlat = radius_m / 111_320.0
+    dlon = dlat / max(0.01, math.cos(math.radians(me["lat"])))
+    query = select(C.__table__).where(
+        C.status == "open",
+        C.category == me["category"],
+        C.case_id != case_id,
+        C.lon.between(me["lon"] - dlon, me["lon"] + dlon),
+        C.lat.between(me["lat"] - dlat, me["lat"] + dlat),
+        scope(who),
+    )
+    found = []
+    with engine.connect() as conn:
+        for r in conn.execute(query).mappings():
+            distance = _metres(me["lon"], me["lat"], r["lon"], r["lat"])
+            if distance <= radius_m:
+                found.append(seen_by(who, dict(r)) | {"distance_m": round(distance, 1)})
+    return sorted(found, key=lambda row: (row["distance_m"], row["case_id"]))[:limit]
+
+
+def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance (haversine), plenty for a few hundred metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(a))
+
+
+def notifications(
+    engine: Engine,
+    who: Principal,
+    *,
+    case_id: str | None = None,
+    undelivered: bool = False,
+    limit: int | None = None,
+) -> list[Row]:
+    """Notices (with their delivery state) of the cases ``who`` may see, oldest first;
+    ``undelivered``: only those given up or without a subscriber."""
+    query = (
+        select(NotificationRow.__table__)
+        .where(NotificationRow.case_id.in_(select(C.case_id).where(scope(who))))
+        .order_by(NotificationRow.id)
+    )
+    if case_id is not None:
+        query = query.where(NotificationRow.case_id == case_id)
+    if undelivered:
+        query = query.where(NotificationRow.status.in_(UNDELIVERED))
+    if limit is not None:
+        query = query.limit(limit)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]
