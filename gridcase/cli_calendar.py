@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from application.config import ConfigError
 from domain.calendar import describe_years
 from domain.holiday_notices import (
     HolidayYear,
@@ -25,7 +26,6 @@ from domain.holiday_notices import (
 )
 from gridcase.cli_common import settings
 from gridcase.cli_reference import console, database, fail, read_json
-from gridcase.config import ConfigError
 from store.calendar import calendar_sources, import_notice, today
 from store.calendar_sources import CASE_YEARS, FIRST_YEAR, LAST_YEAR, CalendarSources
 

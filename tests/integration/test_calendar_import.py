@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
+from application.config import Settings
+from application.intake import Intake, IntakeSource
 from domain.calendar import TimeLimit, TimeUnit
 from domain.holiday_notices import YearStatus, official_data_warning, shipped_notices
 from gridcase.cli import app
-from gridcase.config import Settings
-from gridcase.intake import Intake, IntakeSource
 from store.calendar import calendar_sources, today
 from store.db import make_engine
 from tests.unit.test_calendar_coverage import DOCS, TEST_NOTICE, sh

@@ -19,6 +19,7 @@ from freezegun import freeze_time
 from hypothesis import given
 from hypothesis import strategies as st
 
+from application.config import Settings
 from domain import commands as c
 from domain.calendar import CalendarNotCovered, TimeLimit, TimeUnit, WorkingCalendar
 from domain.case import decide, fold, initial_state
@@ -36,7 +37,6 @@ from domain.holiday_notices import (
 from domain.policy import CenterPolicy
 from domain.rules import DEFAULT_STAGE_LIMITS, CaseRules
 from domain.taxonomy import default_taxonomy
-from gridcase.config import Settings
 from store.calendar import calendar_readiness, calendar_sources, today
 from store.calendar_sources import CASE_YEARS, LIBRARY, CalendarSources, provisional_year
 from tests.factories import LEADER, WORKER
