@@ -9,17 +9,14 @@ PostgreSQL keep working, and what needs Temporal answers 503 until it is back.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
+from starlette.requests import Request
 
 from application.cases import CaseService
 from application.config import Settings
 from application.intake import Intake
 from store.users import UserStore
-
-if TYPE_CHECKING:
-    from starlette.requests import Request
 
 
 @dataclass
