@@ -20,6 +20,7 @@ from gridcase.config import Settings
 from gridcase.intake import Intake, IntakeSource
 from store.event_store import EventStore
 from store.users import UserStore
+from workflows.converter import connect
 
 log = structlog.get_logger(__name__)
 
@@ -46,7 +47,7 @@ class TemporalGateway:
         target = self.settings.temporal_target
         try:
             client = await asyncio.wait_for(
-                Client.connect(target, namespace=self.settings.temporal_namespace),
+                connect(target, namespace=self.settings.temporal_namespace),
                 timeout=CONNECT_TIMEOUT,
             )
         except (RuntimeError, OSError, TimeoutError) as exc:

@@ -25,6 +25,7 @@ from domain.roles import Actor, Role
 from domain.routing import Router
 from domain.taxonomy import default_taxonomy
 from workers.run import KINDS
+from workflows.converter import connect
 
 LEADER = Actor(id="leader-01", role=Role.SHIFT_LEADER)
 DISPATCHER = Actor(id="dispatcher-01", role=Role.DISPATCHER)
@@ -42,7 +43,7 @@ class Stack:
     extra: dict[str, str] = field(default_factory=dict)
 
     async def client(self) -> Client:
-        return await Client.connect(self.temporal.target)
+        return await connect(self.temporal.target)
 
     def pids(self) -> dict[str, int]:
         found = {name: p.pid for name, p in self.procs.procs.items()}

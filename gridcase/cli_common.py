@@ -18,6 +18,7 @@ from gridcase.config import ConfigError, Settings
 from store.db import make_engine
 from store.event_store import EventStore
 from workflows import client as cases
+from workflows.converter import connect as temporal_connect
 
 if TYPE_CHECKING:
     from gridcase.intake import Intake
@@ -61,7 +62,7 @@ def actor(text: str) -> Actor:
 
 async def connect(s: Settings) -> Client:
     try:
-        return await Client.connect(s.temporal_target, namespace=s.temporal_namespace)
+        return await temporal_connect(s.temporal_target, namespace=s.temporal_namespace)
     except RuntimeError as exc:
         fail(f"cannot reach Temporal at {s.temporal_target} ({exc}); is `gridcase up` running?")
         raise

@@ -17,7 +17,6 @@ from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
 )
-from temporalio.client import Client
 
 from gridcase.config import Settings
 from store.db import migrate
@@ -29,6 +28,7 @@ from workers.embedded import (
     stop_stale,
 )
 from workers.run import KINDS
+from workflows.converter import connect
 from workflows.notifications import ensure_drain_running
 from workflows.search_attributes import ALL_KEYS
 
@@ -38,7 +38,7 @@ log = structlog.get_logger(__name__)
 async def ensure_search_attributes(settings: Settings) -> None:
     """Register our search attributes on an external Temporal (the embedded one gets them
     at start)."""
-    client = await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
+    client = await connect(settings.temporal_target, namespace=settings.temporal_namespace)
     listed = await client.operator_service.list_search_attributes(
         ListSearchAttributesRequest(namespace=settings.temporal_namespace)
     )
@@ -58,7 +58,7 @@ async def ensure_search_attributes(settings: Settings) -> None:
 
 async def start_notification_drain(settings: Settings) -> None:
     """The one workflow that delivers the notification outbox; a no-op when it runs."""
-    client = await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
+    client = await connect(settings.temporal_target, namespace=settings.temporal_namespace)
     handle = await ensure_drain_running(client)
     log.info("notification_drain_running", workflow_id=handle.id, run_id=handle.result_run_id)
 

@@ -22,6 +22,7 @@ from store.db import make_engine
 from store.event_store import EventStore
 from store.outbox import Outbox
 from workflows.case import CaseWorkflow
+from workflows.converter import connect as temporal_connect
 from workflows.notifications import NotificationDrainWorkflow
 
 log = structlog.get_logger(__name__)
@@ -78,7 +79,7 @@ def build_worker(
 
 
 async def connect(settings: Settings) -> Client:
-    return await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
+    return await temporal_connect(settings.temporal_target, namespace=settings.temporal_namespace)
 
 
 async def serve(kind: str, settings: Settings) -> None:
