@@ -17,7 +17,7 @@ from temporalio.client import Client
 
 from bench.common import Postgres, Processes, Temporal, gridcase_workers, stack_env
 from domain import commands as c
-from domain.calendar import default_calendar
+from domain.calendar import TimeLimit, TimeUnit, default_calendar
 from domain.demo_district import generate_demo_district
 from domain.events import Location
 from domain.policy import CenterPolicy
@@ -29,7 +29,7 @@ from workflows.converter import connect
 
 LEADER = Actor(id="leader-01", role=Role.SHIFT_LEADER)
 DISPATCHER = Actor(id="dispatcher-01", role=Role.DISPATCHER)
-LONG = "30 calendar_days"  # deadlines no timer reaches while a benchmark runs
+LONG = TimeLimit(30, TimeUnit.CALENDAR_DAYS)  # deadlines no timer reaches while a benchmark runs
 
 
 @dataclass
@@ -97,11 +97,10 @@ class Reports:
         taxonomy = default_taxonomy()
         self.district = generate_demo_district(0, taxonomy=taxonomy)
         self.router = Router(taxonomy)
-        base = CenterPolicy()
-        policy = replace(
-            base,
-            stage_limits=dict.fromkeys(base.stage_limits, LONG),
-            urgent_stage_limits=dict.fromkeys(base.urgent_stage_limits, LONG),
+        default = CenterPolicy()
+        policy = CenterPolicy(
+            base=replace(default.base, stage_limits=dict.fromkeys(default.base.stage_limits, LONG)),
+            urgent_stage_limits=dict.fromkeys(default.urgent_stage_limits, LONG),
         )
         calendar = default_calendar()
         self.rules = {cat.code: policy.rules_for(cat, calendar) for cat in taxonomy}

@@ -15,9 +15,10 @@ from domain import events as e
 from domain.calendar import TimeLimit, TimeUnit
 from domain.errors import DeadlineNotReached, InvalidCommand, NotYourCase, WrongStage
 from domain.roles import Actor, Role
-from domain.rules import CaseRules, rules_from_seconds
+from domain.rules import DEFAULT_STAGE_LIMITS, CaseRules, rules_from_seconds
 from domain.stages import DEPARTMENT_STAGES, Light, Stage, SupervisionLevel
 from domain.state import CaseState
+from domain.timers import card_due_at
 
 Draft = list[tuple[type[e.Event], dict[str, Any]]]
 
@@ -147,7 +148,8 @@ def _request_verification(state: CaseState, cmd: c.RequestVerification, now: dat
     if state.verification in ("confirmed", "refuted"):
         raise WrongStage(f"case {state.case_id} is already verified ({state.verification})")
     assignee = _text(cmd.assignee, "the grid worker to verify")
-    due = state.rules.add(now, state.rules.stage_limits.get("verify", "30 minutes"))
+    limit = state.rules.stage_limit(Stage.VERIFY.value) or DEFAULT_STAGE_LIMITS["verify"]
+    due = state.rules.add(now, limit)
     return [(e.VerificationRequested, {"assignee": assignee, "verify_due_at": due})]
 
 
@@ -269,9 +271,10 @@ def _decide_extension(state: CaseState, cmd: c.DecideExtension, now: datetime) -
     assert state.pending is not None
     if not cmd.approve:
         return [(e.ExtensionDenied, {"note": _text(cmd.note, "a reason for denying")})]
+    assert state.pending.amount is not None  # an extension request always has one
     base = state.disposal_due_at or state.stage_due_at or now
     new_due = state.rules.add(base, state.pending.amount)
-    fields = {"amount": state.pending.amount, "note": cmd.note, "disposal_due_at": new_due}
+    fields = {"amount": str(state.pending.amount), "note": cmd.note, "disposal_due_at": new_due}
     return [(e.ExtensionGranted, fields | _clock_until(state.rules, new_due, now))]
 
 
@@ -398,13 +401,9 @@ def _automatic_card_due(state: CaseState, level: SupervisionLevel, now: datetime
     current = state.supervision_level
     if current is not None and level.rank <= current.rank:
         raise WrongStage(f"case {state.case_id} is already under {current.value} supervision")
-    thresholds = {
-        SupervisionLevel.YELLOW: state.rules.yellow_card_after,
-        SupervisionLevel.RED: state.rules.red_card_after,
-    }
-    if level not in thresholds or state.light is not Light.RED or state.stage_due_at is None:
+    at = card_due_at(state, level)
+    if at is None or state.light is not Light.RED:
         raise WrongStage(f"no automatic {level.value} card is due for case {state.case_id}")
-    at = state.rules.add(state.stage_due_at, thresholds[level])
     if now < at:
         raise DeadlineNotReached(
             f"the automatic {level.value} card of case {state.case_id} is due at {at.isoformat()}"

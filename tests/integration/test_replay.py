@@ -95,10 +95,12 @@ async def test_record_histories(client: Client, store: EventStore) -> None:
         return
     # The escalation ladder: yellow, red, automatic yellow and red cards, then closed.
     case_id = new_case_id("ladder")
-    rules = CaseRules(
-        stage_limits={"sign_for": "0.02 minutes"},
-        yellow_card_after="0.02 minutes",
-        red_card_after="0.04 minutes",
+    rules = CaseRules.from_dict(
+        dict(
+            stage_limits={"sign_for": "0.02 minutes"},
+            yellow_card_after="0.02 minutes",
+            red_card_after="0.04 minutes",
+        )
     )
     await cases.report_case(client, case_id, report(rules=rules), datetime.now(UTC))
     for command in main_line()[:2]:
