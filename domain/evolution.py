@@ -85,7 +85,11 @@ def apply(s: CaseState, ev: e.Event) -> CaseState:
         case e.ExtensionRequested():
             amount = TimeLimit.parse(ev.amount)
             pending = PendingRequest(
-                kind="extension", department=ev.department, reason=ev.reason, amount=amount
+                kind="extension",
+                department=ev.department,
+                reason=ev.reason,
+                amount=amount,
+                due_at=ev.decision_due_at,
             )
             return updated(s, pending=pending)
         case e.ExtensionGranted():
@@ -97,7 +101,12 @@ def apply(s: CaseState, ev: e.Event) -> CaseState:
             )
             return _reclock(s, ev)
         case e.ReturnRequested():
-            pending = PendingRequest(kind="return", department=ev.department, reason=ev.reason)
+            pending = PendingRequest(
+                kind="return",
+                department=ev.department,
+                reason=ev.reason,
+                due_at=ev.decision_due_at,
+            )
             return updated(s, pending=pending)
         case e.CaseReturned():
             s = updated(
@@ -110,7 +119,12 @@ def apply(s: CaseState, ev: e.Event) -> CaseState:
             )
             return _enter(s, Stage.DISPATCH, ev)
         case e.SuspensionRequested():
-            pending = PendingRequest(kind="suspension", department=ev.department, reason=ev.reason)
+            pending = PendingRequest(
+                kind="suspension",
+                department=ev.department,
+                reason=ev.reason,
+                due_at=ev.decision_due_at,
+            )
             return updated(s, pending=pending)
         case e.CaseSuspended():
             return updated(

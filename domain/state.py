@@ -19,6 +19,7 @@ class PendingRequest:
     department: str
     reason: str
     amount: TimeLimit | None = None  # of an extension
+    due_at: datetime | None = None  # the center's answer is due (recorded since approval_limit)
 
 
 @dataclass(frozen=True, kw_only=True)

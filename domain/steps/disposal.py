@@ -87,6 +87,11 @@ def _sign_for(state: CaseState, cmd: c.SignFor, now: datetime) -> list[e.Event]:
     return [e.TaskSignedFor(**stamp(state, cmd.actor, now), **running, department=state.department)]
 
 
+def decision_due(state: CaseState, now: datetime) -> datetime:
+    """When the center must answer a department's request made at ``now``."""
+    return state.rules.add(now, state.rules.approval_limit)
+
+
 def _may_ask_for_extension(state: CaseState, actor: Actor) -> None:
     free_to_act(state, actor, "asking for an extension")
     allowed = state.rules.extensions_allowed
@@ -119,6 +124,7 @@ def _request_extension(state: CaseState, cmd: c.RequestExtension, now: datetime)
             department=state.department,
             reason=text(cmd.reason, "a reason"),
             amount=amount,
+            decision_due_at=decision_due(state, now),
         )
     ]
 
@@ -180,6 +186,7 @@ def _request_return(state: CaseState, cmd: c.RequestReturn, now: datetime) -> li
             **stamp(state, cmd.actor, now),
             department=state.department,
             reason=text(cmd.reason, "a reason for returning"),
+            decision_due_at=decision_due(state, now),
         )
     ]
 
@@ -239,6 +246,7 @@ def _request_suspension(state: CaseState, cmd: c.RequestSuspension, now: datetim
             **stamp(state, cmd.actor, now),
             department=state.department,
             reason=text(cmd.reason, "a reason"),
+            decision_due_at=decision_due(state, now),
         )
     ]
 

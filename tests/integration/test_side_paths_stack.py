@@ -198,12 +198,18 @@ async def test_extension_granted_once_then_refused(client: Client, store: EventS
     before = store.case(case_id)["disposal_due_at"]
     ask = c.RequestExtension(actor=HANDLER, reason="parts on order", amount="2 hours")
     await cases.act(client, case_id, ask)
+    # The center's answer is due (the rules' approval_limit), in the projection too.
+    [requested] = [r for r in store.records(case_id) if r["type"] == "ExtensionRequested"]
+    answer_due = store.case(case_id)["pending_request_due_at"]
+    assert answer_due is not None
+    assert answer_due.isoformat() == requested["data"]["decision_due_at"]
     with pytest.raises(WrongStage, match="waiting"):
         await cases.act(client, case_id, ask)
     with pytest.raises(WrongRole):
         await cases.act(client, case_id, c.DecideExtension(actor=SUPERVISOR, approve=True))
     granted = await cases.act(client, case_id, c.DecideExtension(actor=LEADER, approve=True))
     after = store.case(case_id)["disposal_due_at"]
+    assert store.case(case_id)["pending_request_due_at"] is None
     assert (after - before).total_seconds() == 2 * 3600
     assert granted.stage_due_at == after
     with pytest.raises(WrongStage, match="1 extension"):
