@@ -59,6 +59,7 @@ def disposal_due(state: CaseState, now: datetime) -> datetime | None:
 
 
 def own_department(state: CaseState, actor: Actor) -> None:
+    """Requires: the handler acts for the case's department."""
     if actor.unit != state.department:
         raise NotYourCase(
             f"case {state.case_id} is with department {state.department!r}; "

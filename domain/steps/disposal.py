@@ -93,6 +93,8 @@ def decision_due(state: CaseState, now: datetime) -> datetime:
 
 
 def _may_ask_for_extension(state: CaseState, actor: Actor) -> None:
+    """Requires: own department, not suspended, no request waiting, an extension left
+    (policy `max_extensions`, urgent cases one more)."""
     free_to_act(state, actor, "asking for an extension")
     allowed = state.rules.extensions_allowed
     if state.extension_count >= allowed:
@@ -130,6 +132,7 @@ def _request_extension(state: CaseState, cmd: c.RequestExtension, now: datetime)
 
 
 def _extension_waiting(state: CaseState, actor: Actor) -> None:
+    """Requires: an extension request waiting."""
     pending_of(state, "extension")
 
 
@@ -166,6 +169,7 @@ def _decide_extension(state: CaseState, cmd: c.DecideExtension, now: datetime) -
 
 
 def _may_ask_for_return(state: CaseState, actor: Actor) -> None:
+    """Requires: own department, not suspended, no request waiting."""
     free_to_act(state, actor, "asking for a return")
 
 
@@ -192,6 +196,7 @@ def _request_return(state: CaseState, cmd: c.RequestReturn, now: datetime) -> li
 
 
 def _return_waiting(state: CaseState, actor: Actor) -> None:
+    """Requires: a return request waiting."""
     pending_of(state, "return")
 
 
@@ -226,6 +231,7 @@ def _decide_return(state: CaseState, cmd: c.DecideReturn, now: datetime) -> list
 
 
 def _may_ask_for_suspension(state: CaseState, actor: Actor) -> None:
+    """Requires: own department, not suspended, no request waiting."""
     free_to_act(state, actor, "asking for a suspension")
 
 
@@ -252,6 +258,7 @@ def _request_suspension(state: CaseState, cmd: c.RequestSuspension, now: datetim
 
 
 def _suspension_waiting(state: CaseState, actor: Actor) -> None:
+    """Requires: a suspension request waiting."""
     pending_of(state, "suspension")
 
 
@@ -289,6 +296,7 @@ def _decide_suspension(state: CaseState, cmd: c.DecideSuspension, now: datetime)
 
 
 def _suspended(state: CaseState, actor: Actor) -> None:
+    """Requires: the case is suspended."""
     if not state.suspended:
         raise WrongStage(f"case {state.case_id} is not suspended")
 
@@ -317,6 +325,7 @@ def _resume(state: CaseState, cmd: c.ResumeCase, now: datetime) -> list[e.Event]
 
 
 def _may_feed_back(state: CaseState, actor: Actor) -> None:
+    """Requires: own department, not suspended, no request waiting."""
     free_to_act(state, actor, "feeding back")
 
 
@@ -344,6 +353,7 @@ def _feedback(state: CaseState, cmd: c.SubmitFeedback, now: datetime) -> list[e.
 
 
 def _supervision_waiting(state: CaseState, actor: Actor) -> None:
+    """Requires: own department, a 督办 waiting for its reply."""
     own_department(state, actor)
     if not state.supervision_pending:
         raise WrongStage(f"case {state.case_id} has no supervision waiting for a reply")

@@ -115,6 +115,7 @@ def _review_self_handling(
 
 
 def _not_verified_yet(state: CaseState, actor: Actor) -> None:
+    """Requires: not verified yet."""
     if state.verification in ("confirmed", "refuted"):
         raise WrongStage(f"case {state.case_id} is already verified ({state.verification})")
 
@@ -144,6 +145,7 @@ def _request_verification(
 
 
 def _verification_is_yours(state: CaseState, actor: Actor) -> None:
+    """Requires: a verification assigned to this grid worker is waiting."""
     if state.verification != "requested":
         raise WrongStage(f"no verification of case {state.case_id} is waiting")
     if actor.id != state.verifier:
@@ -178,6 +180,7 @@ def _record_verification(
 
 
 def _verified_if_public(state: CaseState, actor: Actor) -> None:
+    """Requires: a public report confirmed on site first (核实)."""
     if state.needs_verification and state.verification != "confirmed":
         found = "refuted it" if state.verification == "refuted" else "not confirmed it yet"
         raise WrongStage(
