@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.holiday_notices import HolidayYear, parse_notice, shipped_notices
 from domain.policy import CenterPolicy
+from store.access import DatabaseRoles
 
 EMBEDDED_DATABASE = "gridcase"
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the calendar's zone, and so the default display zone
@@ -77,6 +78,10 @@ class Settings:
                        sign-ins that lock a user id (5) / a client address (20) ...
     GRIDCASE_SIGNIN_LOCKOUT_MINUTES  ... when they fall within this many minutes, which is
                        also how long the lock lasts (15)
+    GRIDCASE_DB_SUPERVISION_ROLE / GRIDCASE_DB_DISPOSAL_ROLE / GRIDCASE_DB_API_ROLE  the
+                       database roles `migrate` grants to (store/access.py) and the
+                       embedded stack connects its workers and API as (gridcase_supervision
+                       / gridcase_disposal / gridcase_api)
     """
 
     home: Path
@@ -99,6 +104,7 @@ class Settings:
     sign_in_max_failures: int = 5
     sign_in_max_failures_per_address: int = 20
     sign_in_lockout_minutes: int = 15
+    db_roles: DatabaseRoles = field(default_factory=DatabaseRoles)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -112,6 +118,15 @@ class Settings:
         if database_url and database_url.startswith("postgresql://"):
             database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
         per_address = _int(env, "GRIDCASE_SIGNIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1)
+        default = DatabaseRoles()
+        try:
+            roles = DatabaseRoles(
+                supervision=env.get("GRIDCASE_DB_SUPERVISION_ROLE") or default.supervision,
+                disposal=env.get("GRIDCASE_DB_DISPOSAL_ROLE") or default.disposal,
+                api=env.get("GRIDCASE_DB_API_ROLE") or default.api,
+            )
+        except ValueError as exc:
+            raise ConfigError(f"GRIDCASE_DB_*_ROLE: {exc}") from None
         return cls(
             home=Path(env.get("GRIDCASE_HOME", ".gridcase")).absolute(),
             database_url=database_url,
@@ -135,6 +150,7 @@ class Settings:
             sign_in_max_failures=_int(env, "GRIDCASE_SIGNIN_MAX_FAILURES", 5, minimum=1),
             sign_in_max_failures_per_address=per_address,
             sign_in_lockout_minutes=_int(env, "GRIDCASE_SIGNIN_LOCKOUT_MINUTES", 15, minimum=1),
+            db_roles=roles,
         )
 
     def policy(self) -> CenterPolicy:
@@ -175,7 +191,11 @@ class Settings:
         """DATABASE_URL, or the embedded server's socket in the data directory."""
         if self.database_url:
             return self.database_url
-        return f"postgresql+psycopg://postgres@/{EMBEDDED_DATABASE}?host={self.pg_dir}"
+        return self.embedded_url("postgres")
+
+    def embedded_url(self, role: str) -> str:
+        """The embedded server's database as ``role`` (over the socket in the data dir)."""
+        return f"postgresql+psycopg://{role}@/{EMBEDDED_DATABASE}?host={self.pg_dir}"
 
     @property
     def temporal_target(self) -> str:

@@ -20,6 +20,7 @@ from temporalio.api.operatorservice.v1 import (
 
 from application.config import Settings
 from application.temporal import connect
+from store.access import MissingRoles
 from store.db import migrate
 from workers.embedded import (
     EmbeddedPostgres,
@@ -67,9 +68,12 @@ class ChildProcesses:
     """The worker processes (one per task queue) and the API, restarted if one dies,
     stopped gracefully on exit."""
 
-    def __init__(self, settings: Settings, env: dict[str, str]) -> None:
+    def __init__(
+        self, settings: Settings, env: dict[str, str], database_urls: dict[str, str | None]
+    ) -> None:
         self.settings = settings
         self.env = env
+        self.database_urls = database_urls
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.started: dict[str, float] = {}
         self.failures: dict[str, int] = {}
@@ -97,9 +101,13 @@ class ChildProcesses:
     def start(self, kind: str) -> None:
         stop_stale(self.pidfile(kind))
         logfile = (self.settings.logs_dir / f"{kind}.log").open("ab")
+        env = dict(self.env)
+        env.pop("DATABASE_URL", None)
+        if (url := self.database_urls.get(kind)) is not None:
+            env["DATABASE_URL"] = url
         proc = subprocess.Popen(
             self.commands[kind],
-            env=self.env,
+            env=env,
             stdout=logfile,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -156,6 +164,30 @@ class ChildProcesses:
             self.pidfile(kind).unlink(missing_ok=True)
 
 
+def database_urls(settings: Settings, owner_url: str) -> dict[str, str | None]:
+    """The database each child connects as. Embedded: the activity workers and the API
+    each as its own role (created at migrate), so PostgreSQL holds each to its grants and
+    each side to its events. With DATABASE_URL every child uses that one URL (the workers
+    warn that the database does not separate the sides); deploy/ gives each its own.
+    The cases worker runs workflows only and gets none."""
+    roles = settings.db_roles
+    if settings.database_url:
+        urls: dict[str, str | None] = {kind: owner_url for kind in ("supervision", "disposal")}
+        api: str | None = owner_url
+    else:
+        urls = {
+            "supervision": settings.embedded_url(roles.supervision),
+            "disposal": settings.embedded_url(roles.disposal),
+        }
+        api = settings.embedded_url(roles.api)
+    return {
+        "worker-cases": None,
+        "worker-supervision": urls["supervision"],
+        "worker-disposal": urls["disposal"],
+        "api": api,
+    }
+
+
 def up(settings: Settings, console: Console) -> None:
     settings.home.mkdir(parents=True, exist_ok=True)
     settings.logs_dir.mkdir(exist_ok=True)
@@ -182,19 +214,21 @@ def up(settings: Settings, console: Console) -> None:
     try:
         with console.status("starting PostgreSQL…"):
             db_url = postgres.start() if postgres else settings.db_url
-            migrate(db_url)
+            try:
+                migrate(db_url, settings.db_roles)
+            except MissingRoles as exc:
+                raise SystemExit(str(exc)) from None
         with console.status("starting Temporal…"):
             target = temporal.start() if temporal else settings.temporal_target
             asyncio.run(ensure_search_attributes(settings))
         env = dict(os.environ)
         env.update(
-            DATABASE_URL=db_url,
             TEMPORAL_ADDRESS=target,
             TEMPORAL_NAMESPACE=settings.temporal_namespace,
             GRIDCASE_HOME=str(settings.home),
             GRIDCASE_LOG_FORMAT="json",
         )
-        workers = ChildProcesses(settings, env)
+        workers = ChildProcesses(settings, env, database_urls(settings, db_url))
         workers.start_all()
         asyncio.run(start_notification_drain(settings))
         print_where(console, settings, db_url, target)
@@ -218,6 +252,13 @@ def print_where(console: Console, settings: Settings, db_url: str, target: str) 
     console.print("[bold green]gridcase is up[/bold green]")
     console.print(f"  data directory   {settings.home}")
     console.print(f"  PostgreSQL       {db_url}")
+    roles = settings.db_roles
+    if settings.database_url:
+        console.print("  database roles   every process on DATABASE_URL (sides not separated)")
+    else:
+        console.print(
+            f"  database roles   {roles.supervision}, {roles.disposal} (workers), {roles.api} (API)"
+        )
     console.print(f"  Temporal         {target} (namespace {settings.temporal_namespace})")
     if settings.temporal_ui_url:
         console.print(f"  Temporal web UI  {settings.temporal_ui_url}")
