@@ -75,8 +75,10 @@ def up() -> None:
     """Run the whole stack until Ctrl-C: servers, migrations, workers.
 
     Starts the embedded PostgreSQL and Temporal dev server under GRIDCASE_HOME (or uses
-    DATABASE_URL and TEMPORAL_ADDRESS), migrates the database and runs one worker process
-    per task queue. Cases in flight resume when it is started again.
+    DATABASE_URL and TEMPORAL_ADDRESS), migrates the database (creating the worker and API
+    roles) and runs one worker process per task queue and the API, the supervision and
+    disposal workers and the API each as its database role. Cases in flight resume when it
+    is started again.
     """
     from gridcase.stack import up as run_up
 

@@ -39,10 +39,13 @@ def migrate(url: str, roles: DatabaseRoles | None = None) -> None:
     """Bring the database schema to the newest migration, then the event sides and every
     role's privileges to what this release declares (``store.access``). Idempotent; run as
     the owner of the schema (or a superuser, which also creates missing roles)."""
-    command.upgrade(alembic_config(url), "head")
     engine = create_engine(url, poolclass=NullPool)
     try:
+        # One transaction: no moment where the log has row security without its policies.
         with engine.begin() as conn:
+            config = alembic_config(url)
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
             access.apply(conn, roles or DatabaseRoles())
     finally:
         engine.dispose()

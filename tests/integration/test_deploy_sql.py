@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from domain.case import decide, evolve, initial_state
 from domain.codec import to_record
@@ -45,6 +46,10 @@ def test_roles_sql_then_migrate_as_the_owner(pg_server: object) -> None:
 
     with pytest.raises(MissingRoles, match="may not create them: run deploy"):
         migrate(owner_url, DatabaseRoles("gc_nobody_a", "gc_nobody_b", "gc_nobody_c"))
+    engine = make_engine(owner_url, pool_size=1)
+    with engine.connect() as conn:  # the schema and the grants go in together, or neither
+        assert conn.execute(text("SELECT to_regclass('events')")).scalar() is None
+    engine.dispose()
     migrate(owner_url, roles)
     migrate(owner_url, roles)
 
