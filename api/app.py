@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
-from api import open311, problems
+from api import health, open311, problems
 from api.context import Services, TemporalGateway
 from api.problems import Problem
 from api.routes import cases, center, departments, grid_workers, kpi, photos, supervisors
@@ -80,12 +80,8 @@ def create_app(
     )
     problems.install(app)
 
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        """Liveness for load balancers and Kubernetes: the process serves HTTP."""
-        return {"status": "ok"}
-
     # Fixed paths first: /v1/cases/overdue must not be read as a case id.
+    app.include_router(health.router)
     for module in (supervisors, grid_workers, center, departments, kpi, photos, cases, open311):
         app.include_router(module.router)
     return app
