@@ -18,6 +18,7 @@ from temporalio.client import Client
 
 from api import health, open311, problems
 from api.context import Services, TemporalGateway
+from api.limits import BodyLimit
 from api.problems import Problem
 from api.routes import cases, center, departments, grid_workers, kpi, photos, supervisors
 from gridcase.config import Settings
@@ -79,6 +80,7 @@ def create_app(
         redoc_url=None,
     )
     problems.install(app)
+    app.add_middleware(BodyLimit, photo_max_bytes=settings.photo_max_bytes)
 
     # Fixed paths first: /v1/cases/overdue must not be read as a case id.
     app.include_router(health.router)

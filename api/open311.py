@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import time
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
@@ -55,13 +56,14 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.context import Services, services
 from api.open311_format import Format, Open311Error, error_response, format_of, render
 from api.open311_queries import OPEN311_SOURCE, exists, public_request, public_requests
 from api.open311_views import request_filter, request_out, service_out
-from api.problems import Problem
+from api.problems import DATABASE_DOWN, RETRY_AFTER, Problem, database_unavailable
 from domain.errors import DomainError
 from domain.events import Location
 from domain.roles import Actor, Role
@@ -79,6 +81,7 @@ SERVICE_NOTICE = (
     "已受理 received: the center verifies the report on site (核实) before it is filed "
     "(立案); follow it with GET requests/{id}."
 )
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PERSONAL = ("email", "first_name", "last_name", "phone", "device_id", "account_id")
 _XML_AND_JSON: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/xml": {}, "application/json": {}}}
@@ -95,11 +98,18 @@ class Open311Route(APIRoute):
 
         async def guarded(request: Request) -> Response:
             try:
+                _check_parameters(request)
                 return await handler(request)
             except Open311Error as exc:
                 return error_response(format_of(request), exc.status, exc.description)
             except Problem as exc:  # e.g. Temporal unreachable (503)
-                return error_response(format_of(request), exc.status, exc.detail)
+                return error_response(format_of(request), exc.status, exc.detail, exc.headers)
+            except StarletteHTTPException as exc:  # a body too large or that does not parse
+                return error_response(format_of(request), exc.status_code, str(exc.detail))
+            except DATABASE_DOWN as exc:
+                log.warning("open311_database_unavailable", error=str(exc).splitlines()[0])
+                problem = database_unavailable()
+                return error_response(format_of(request), 503, problem.detail, problem.headers)
             except DomainError as exc:  # the report refused: a point outside every grid, …
                 return error_response(format_of(request), 400, exc.message)
             except RequestValidationError as exc:
@@ -107,13 +117,23 @@ class Open311Route(APIRoute):
             except RPCError as exc:
                 down = exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
                 log.warning("open311_temporal_error", status=str(exc.status), error=exc.message)
-                status = 503 if down else 500
-                return error_response(format_of(request), status, "the case engine is unavailable")
+                status, retry = (503, {"Retry-After": RETRY_AFTER}) if down else (500, None)
+                return error_response(
+                    format_of(request), status, "the case engine is unavailable", retry
+                )
             except Exception:
                 log.exception("open311_unhandled_error", path=request.url.path)
                 return error_response(format_of(request), 500, "unexpected error")
 
         return guarded
+
+
+def _check_parameters(request: Request) -> None:
+    """Filters and ids are codes, times and numbers: a control character in one is a
+    mistake or an attack (PostgreSQL refuses a NUL in any text), never a value."""
+    for name, value in (*request.query_params.multi_items(), *request.path_params.items()):
+        if _CONTROL.search(str(value)):
+            raise Open311Error(400, f"{name} contains a control character")
 
 
 def _invalid(exc: RequestValidationError) -> str:

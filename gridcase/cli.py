@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from domain.errors import DomainError
 from domain.events import Location
@@ -230,7 +231,24 @@ def demo(
 
 
 def main() -> Any:
-    return app()
+    try:
+        return app()
+    except (OperationalError, InterfaceError) as exc:
+        # A read (case show, overdue, kpi, notifications, users …) found PostgreSQL down:
+        # say which and how to start it, not a traceback.
+        err_console.print(f"[red]error:[/red] {database_down(exc)}")
+        sys.exit(1)
+
+
+def database_down(exc: Exception) -> str:
+    s = settings()
+    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    if s.database_url:
+        return f"PostgreSQL at DATABASE_URL does not answer ({reason}); check that server"
+    return (
+        f"the embedded PostgreSQL in {s.pg_dir} does not answer ({reason}); start the "
+        f"stack with `gridcase up` (GRIDCASE_HOME={s.home})"
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from domain.calendar import WorkingCalendar, default_calendar, load_calendar
 from domain.policy import CenterPolicy
 
 EMBEDDED_DATABASE = "gridcase"
+DEFAULT_PHOTO_MAX_BYTES = 5 * 1024 * 1024
 
 
 class ConfigError(ValueError):
@@ -38,6 +39,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    found = _int(env, name, default)
+    if found <= 0:
+        raise ConfigError(f"{name} must be a positive integer, got {found}")
+    return found
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where gridcase keeps its data and finds its servers.
@@ -54,6 +62,7 @@ class Settings:
     GRIDCASE_CALENDAR  JSON file of holidays and swapped workdays (the shape of
                        domain/data/calendar_cn.json); default: the shipped China calendar
     GRIDCASE_PHOTOS_DIR where uploaded photos are kept (default GRIDCASE_HOME/photos)
+    GRIDCASE_PHOTO_MAX_BYTES  largest photo upload in bytes (default 5 MiB)
     """
 
     home: Path
@@ -69,6 +78,7 @@ class Settings:
     policy_file: Path | None = None
     calendar_file: Path | None = None
     photos_dir: Path | None = None  # None: GRIDCASE_HOME/photos (see photos_path)
+    photo_max_bytes: int = DEFAULT_PHOTO_MAX_BYTES
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -97,6 +107,7 @@ class Settings:
             photos_dir=Path(env["GRIDCASE_PHOTOS_DIR"]).absolute()
             if env.get("GRIDCASE_PHOTOS_DIR")
             else None,
+            photo_max_bytes=_positive(env, "GRIDCASE_PHOTO_MAX_BYTES", DEFAULT_PHOTO_MAX_BYTES),
         )
 
     def policy(self) -> CenterPolicy:

@@ -19,6 +19,7 @@ from starlette.datastructures import UploadFile
 
 from api.auth import Caller, role_in
 from api.context import Services, services
+from api.limits import MULTIPART_OVERHEAD, photo_too_large
 from api.photos import PhotoConfig, photo_config, visible_photo
 from api.problems import PROBLEM_RESPONSES, Problem, problem_doc
 from api.schemas import Timestamp
@@ -39,8 +40,6 @@ PhotoId = Annotated[
     Path(pattern=r"^sha256:[0-9a-f]{64}$", description="sha256:<64 hex digits>"),
 ]
 BINARY = {"schema": {"type": "string", "format": "binary"}}
-# Room for the multipart framing around the file itself.
-MULTIPART_OVERHEAD = 16 * 1024
 
 
 class PhotoOut(BaseModel):
@@ -105,7 +104,7 @@ async def upload_photo(
     limit = config.max_bytes
     announced = request.headers.get("content-length", "")
     if announced.isdigit() and int(announced) > limit + MULTIPART_OVERHEAD:
-        raise _too_large(limit)
+        raise photo_too_large(limit)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise Problem(415, "unsupported_media_type", "send multipart/form-data with a part 'file'")
     async with request.form(max_files=1, max_fields=10) as form:
@@ -122,7 +121,7 @@ async def upload_photo(
                 declared=upload.content_type or "",
             )
         except PhotoTooLarge:
-            raise _too_large(limit) from None
+            raise photo_too_large(limit) from None
         except NotAPhoto as exc:
             raise Problem(
                 415, "unsupported_photo", str(exc), accepted=list(CONTENT_TYPES)
@@ -130,10 +129,6 @@ async def upload_photo(
     response.status_code = 201 if stored.created else 200
     response.headers["Location"] = f"/v1/photos/{stored.photo.id}"
     return _out(stored)
-
-
-def _too_large(limit: int) -> Problem:
-    return Problem(413, "photo_too_large", f"a photo may have at most {limit} bytes", limit=limit)
 
 
 @router.get(
