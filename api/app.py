@@ -20,6 +20,7 @@ from api import health, open311, problems
 from api.context import Services, TemporalGateway
 from api.limits import BodyLimit
 from api.problems import Problem
+from api.ratelimit import RateLimitMiddleware, RateLimits
 from api.routes import cases, center, departments, grid_workers, kpi, photos, supervisors
 from gridcase.config import Settings
 from gridcase.intake import IntakeSource
@@ -81,6 +82,10 @@ def create_app(
     )
     problems.install(app)
     app.add_middleware(BodyLimit, photo_max_bytes=settings.photo_max_bytes)
+    # Added last, so it runs first: a caller over his limit costs no work at all.
+    limits = RateLimits(settings.rate_user, settings.rate_client, settings.rate_anonymous)
+    app.state.rate_limits = limits
+    app.add_middleware(RateLimitMiddleware, limits=limits)
 
     # Fixed paths first: /v1/cases/overdue must not be read as a case id.
     app.include_router(health.router)

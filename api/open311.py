@@ -64,6 +64,7 @@ from api.open311_format import Format, Open311Error, error_response, format_of, 
 from api.open311_queries import OPEN311_SOURCE, exists, public_request, public_requests
 from api.open311_views import request_filter, request_out, service_out
 from api.problems import DATABASE_DOWN, RETRY_AFTER, Problem, database_unavailable
+from api.ratelimit import RateLimits
 from domain.errors import DomainError
 from domain.events import Location
 from domain.roles import Actor, Role
@@ -290,6 +291,9 @@ async def create_request(fmt: Fmt, request: Request, svc: Svc) -> Response:
     form = await request.form()
     fields = {k: v for k, v in form.items() if isinstance(v, str)}  # v2 has no uploads
     api_key = fields.get("api_key") or request.query_params.get("api_key", "")
+    if "api_key" not in request.query_params:  # a key in the query was counted already
+        limits: RateLimits = request.app.state.rate_limits
+        limits.check_client(api_key)
     app = await run_in_threadpool(svc.users.authenticate_client, api_key) if api_key else None
     if app is None:
         raise Open311Error(403, "invalid api_key: can't proceed with create_request")

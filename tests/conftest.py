@@ -110,3 +110,7 @@ def new_case_id(prefix: str = "t") -> str:
 
 
 os.environ.setdefault("GRIDCASE_LOG_FORMAT", "console")
+# Tests send many requests as one user (schemathesis, the matrix): no rate limits, except
+# where a test sets its own (tests/api/test_api_rate_limits.py).
+for _kind in ("USER", "CLIENT", "ANONYMOUS"):
+    os.environ.setdefault(f"GRIDCASE_RATE_{_kind}", "off")
