@@ -293,7 +293,9 @@ async def create_request(fmt: Fmt, request: Request, svc: Svc) -> Response:
     api_key = fields.get("api_key") or request.query_params.get("api_key", "")
     if "api_key" not in request.query_params:  # a key in the query was counted already
         limits: RateLimits = request.app.state.rate_limits
-        limits.check_client(api_key)
+        refusal = limits.client_refusal(api_key)
+        if refusal is not None:
+            raise await refusal.held()
     app = await run_in_threadpool(svc.users.authenticate_client, api_key) if api_key else None
     if app is None:
         raise Open311Error(403, "invalid api_key: can't proceed with create_request")

@@ -74,7 +74,7 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
 # A person's app or console sends a few requests a second at most; an Open311 key is
 # shared by every citizen using that app, whose reports come in at a few a second at peak.
 DEFAULT_RATE_USER = RateLimit(per_second=10, burst=40)
-DEFAULT_RATE_CLIENT = RateLimit(per_second=5, burst=20)
+DEFAULT_RATE_CLIENT = RateLimit(per_second=2, burst=10)
 DEFAULT_RATE_ANONYMOUS = RateLimit(per_second=10, burst=40)
 
 

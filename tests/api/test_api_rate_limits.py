@@ -4,6 +4,7 @@ with Retry-After in each side's error format, and other callers unaffected."""
 
 from __future__ import annotations
 
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -14,6 +15,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from api.app import create_app
+from api.ratelimit import HOLD
 from gridcase.config import RateLimit, Settings
 from tests.api.conftest import People, new_area, problem
 
@@ -46,6 +48,10 @@ async def test_one_user_is_slowed_and_another_is_not(
     assert "try again in" in str(body["detail"])
     assert 1 <= int(answers[3].headers["retry-after"]) <= 5
     assert (await limited.get("/v1/tasks", headers=other.headers)).status_code == 200
+    # A refusal is held (up to a second) before it is sent: a looping client slows down.
+    began = time.monotonic()
+    problem(await limited.get("/v1/tasks", headers=flooder.headers), 429, "rate_limited")
+    assert time.monotonic() - began >= HOLD * 0.9
 
 
 async def test_an_unknown_token_is_limited_too(limited: httpx.AsyncClient) -> None:

@@ -41,7 +41,7 @@ def test_refused_requests_do_not_dig_the_hole_deeper() -> None:
 def test_limits_are_settings_with_defaults_and_off() -> None:
     defaults = Settings.from_env({})
     assert defaults.rate_user == RateLimit(10, 40)
-    assert defaults.rate_client == RateLimit(5, 20)
+    assert defaults.rate_client == RateLimit(2, 10)
     assert defaults.rate_anonymous == RateLimit(10, 40)
     found = Settings.from_env({"GRIDCASE_RATE_USER": "2.5,5", "GRIDCASE_RATE_CLIENT": "off"})
     assert found.rate_user == RateLimit(2.5, 5) and found.rate_client is None
