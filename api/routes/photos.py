@@ -2,8 +2,10 @@
 
 ``POST /v1/photos`` takes one ``multipart/form-data`` part named ``file`` and answers the
 photo's id, ``sha256:<hex>`` of its bytes (the same bytes twice: the same id, 200 instead
-of 201). Only JPEG, PNG and WebP, told by their first bytes rather than by what the client
-declares; at most 5 MiB by default.
+of 201). Only JPEG, PNG and WebP, told by decoding the image (Pillow) rather than by what
+the client declares or by its first bytes: another type is a 415, an image that does not
+decode or has more than 40 megapixels (a decompression bomb) a 422. At most
+``GRIDCASE_PHOTO_MAX_BYTES`` (5 MiB by default).
 """
 
 from __future__ import annotations
@@ -24,7 +26,15 @@ from api.photos import PhotoConfig, photo_config, visible_photo
 from api.problems import PROBLEM_RESPONSES, Problem, problem_doc
 from api.schemas import Timestamp
 from store.auth_models import USER_ROLES
-from store.photos import CONTENT_TYPES, NotAPhoto, PhotoStore, PhotoTooLarge, Stored
+from store.photos import (
+    CONTENT_TYPES,
+    MAX_PIXELS,
+    NotAPhoto,
+    PhotoStore,
+    PhotoTooLarge,
+    Stored,
+    UnreadablePhoto,
+)
 from store.users import Principal
 
 log = structlog.get_logger(__name__)
@@ -94,6 +104,7 @@ def _out(stored: Stored) -> PhotoOut:
         400: problem_doc("Not a readable multipart/form-data body"),
         413: problem_doc("Larger than the limit"),
         415: problem_doc("Not a JPEG, PNG or WebP image"),
+        422: problem_doc("An image that does not decode, or has too many pixels"),
     },
 )
 async def upload_photo(
@@ -126,6 +137,8 @@ async def upload_photo(
             raise Problem(
                 415, "unsupported_photo", str(exc), accepted=list(CONTENT_TYPES)
             ) from None
+        except UnreadablePhoto as exc:
+            raise Problem(422, "unreadable_photo", str(exc), max_pixels=MAX_PIXELS) from None
     response.status_code = 201 if stored.created else 200
     response.headers["Location"] = f"/v1/photos/{stored.photo.id}"
     return _out(stored)
