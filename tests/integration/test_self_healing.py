@@ -62,6 +62,11 @@ def test_killed_postgres_and_temporal_come_back_and_cases_go_on(stack: UpStack) 
 
     postgres = stack.pid("postgres")
     os.kill(postgres, signal.SIGKILL)
+    # While it is down (or already back): never a 500.
+    during = httpx.get(f"{stack.api}/v1/cases/{before}", headers=lead.headers, timeout=30)
+    assert during.status_code in (200, 503), during.text
+    if during.status_code == 503:
+        assert during.json()["code"] == "database_unavailable" and during.headers["retry-after"]
     stack.restarted("postgres", postgres)
     stack.ready()
 
