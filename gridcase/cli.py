@@ -63,11 +63,13 @@ def _logging() -> None:
 
 @app.command()
 def up() -> None:
-    """Run the whole stack until Ctrl-C: servers, migrations, workers.
+    """Run the whole stack until Ctrl-C: servers, migrations, workers, the HTTP API.
 
     Starts the embedded PostgreSQL and Temporal dev server under GRIDCASE_HOME (or uses
-    DATABASE_URL and TEMPORAL_ADDRESS), migrates the database and runs one worker process
-    per task queue. Cases in flight resume when it is started again.
+    DATABASE_URL and TEMPORAL_ADDRESS), migrates the database, runs one worker process
+    per task queue and the API, and says it is up once the API answers /readyz. Whatever
+    dies is restarted (with backoff when it keeps dying). Cases in flight resume when it
+    is started again.
     """
     from gridcase.stack import up as run_up
 
