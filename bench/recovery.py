@@ -32,13 +32,14 @@ from temporalio.client import Client
 
 from activities.types import TaskQueues
 from bench.upstack import Person, UpStack, up_stack, wait_for
+from workflows.converter import connect
 
 GRID = "410105001001001"
 POINT = {"lon": 113.6355, "lat": 34.8180}
 
 
 async def _client(stack: UpStack) -> Client:
-    return await Client.connect(f"127.0.0.1:{stack.env['GRIDCASE_TEMPORAL_PORT']}")
+    return await connect(f"127.0.0.1:{stack.env['GRIDCASE_TEMPORAL_PORT']}")
 
 
 def activity_started(stack: UpStack, case_id: str) -> bool:

@@ -14,6 +14,7 @@ from temporalio.api.enums.v1 import TaskQueueType
 from api import health
 from application.context import Services
 from application.temporal import TemporalGateway
+from store.calendar import calendar_readiness
 from store.db import make_engine
 
 
@@ -27,11 +28,14 @@ async def test_healthz_is_alive_without_io(http: httpx.AsyncClient) -> None:
     assert r.status_code == 200 and r.json() == {"status": "ok"}
 
 
-async def test_readyz_checks_every_part(http: httpx.AsyncClient) -> None:
+async def test_readyz_checks_every_part(http: httpx.AsyncClient, api_app: FastAPI) -> None:
     r = await http.get("/readyz")
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["status"] == "ready" and body["warnings"] == []
+    # The only warning there can be is the calendar's, and only when it is due.
+    calendar = calendar_readiness(services_of(api_app).intake.calendar)
+    expected = [] if calendar["status"] == "ok" else ["calendar_official_data_ending"]
+    assert body["status"] == "ready" and [w["code"] for w in body["warnings"]] == expected
     assert set(body["checks"]) == {
         "postgres",
         "temporal",
