@@ -101,7 +101,7 @@ def running_up() -> Iterator[Settings]:
 
 def _wait_for_api(settings: Settings, proc: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT
-    url = f"http://127.0.0.1:{settings.api_port}/healthz"
+    url = f"http://127.0.0.1:{settings.api_port}/readyz"
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"gridcase up exited ({proc.returncode}):\n{_tail(log)}")
