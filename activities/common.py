@@ -14,7 +14,7 @@ from activities.legacy import ACTIVITIES_OF_SIDE
 from activities.notices import notices_for
 from activities.types import AppendInput, AppendResult
 from domain.steps import Side, emitting_step
-from store.errors import ConcurrencyConflict, StoreError
+from store.errors import AppendRefused, ConcurrencyConflict, StoreError
 from store.event_store import EventStore, Notice
 
 log = structlog.get_logger(__name__)
@@ -26,7 +26,10 @@ def append_events(
     """Append idempotently, with the notices the events call for (same transaction).
 
     Events of the other side's steps, and store refusals, are business failures (not
-    retried); anything else is retried.
+    retried); so is the database refusing the events for this worker's role (its row
+    policy: the worker runs with the other side's credentials). A privilege the role
+    lacks is retried, logged as an error, until an operator grants it (``store.access``);
+    anything else is retried.
     """
     for record in inp.events:
         try:
@@ -49,6 +52,11 @@ def append_events(
         outcome = store.append(inp.case_id, inp.expected_version, inp.events, notices)
     except ConcurrencyConflict as exc:
         raise ApplicationError(str(exc), type="ConcurrencyConflict", non_retryable=True) from exc
+    except AppendRefused as exc:
+        log.error("append_refused_by_database", side=side.value, role=exc.role, reason=exc.reason)
+        raise ApplicationError(
+            str(exc), type="AppendRefused", non_retryable=exc.wrong_side
+        ) from exc
     except StoreError as exc:
         raise ApplicationError(str(exc), type="StoreError", non_retryable=True) from exc
     finally:

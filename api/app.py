@@ -50,7 +50,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_engine = engine is None
-        db = engine if engine is not None else make_engine(settings.db_url)
+        db = (
+            engine
+            if engine is not None
+            else make_engine(settings.db_url, application_name="gridcase-api")
+        )
         intakes = await run_in_threadpool(IntakeSource, settings, db)
         intake = intakes.get()
         gateway = TemporalGateway(settings, temporal_client)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.holiday_notices import HolidayYear, parse_notice, shipped_notices
 from domain.policy import CenterPolicy
+from store.access import DatabaseRoles
 
 EMBEDDED_DATABASE = "gridcase"
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the calendar's zone, and so the default display zone
@@ -121,6 +122,10 @@ class Settings:
     GRIDCASE_RATE_USER / GRIDCASE_RATE_CLIENT / GRIDCASE_RATE_ANONYMOUS  rate limits per
                        bearer token, per Open311 api_key, per address reading Open311
                        without a key: "RATE,BURST" or "off" (api/ratelimit.py)
+    GRIDCASE_DB_SUPERVISION_ROLE / GRIDCASE_DB_DISPOSAL_ROLE / GRIDCASE_DB_API_ROLE  the
+                       database roles `migrate` grants to (store/access.py) and the
+                       embedded stack connects its workers and API as (gridcase_supervision
+                       / gridcase_disposal / gridcase_api)
     """
 
     home: Path
@@ -147,6 +152,7 @@ class Settings:
     rate_user: RateLimit | None = DEFAULT_RATE_USER
     rate_client: RateLimit | None = DEFAULT_RATE_CLIENT
     rate_anonymous: RateLimit | None = DEFAULT_RATE_ANONYMOUS
+    db_roles: DatabaseRoles = field(default_factory=DatabaseRoles)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -160,6 +166,15 @@ class Settings:
         if database_url and database_url.startswith("postgresql://"):
             database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
         per_address = _int(env, "GRIDCASE_SIGNIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1)
+        default = DatabaseRoles()
+        try:
+            roles = DatabaseRoles(
+                supervision=env.get("GRIDCASE_DB_SUPERVISION_ROLE") or default.supervision,
+                disposal=env.get("GRIDCASE_DB_DISPOSAL_ROLE") or default.disposal,
+                api=env.get("GRIDCASE_DB_API_ROLE") or default.api,
+            )
+        except ValueError as exc:
+            raise ConfigError(f"GRIDCASE_DB_*_ROLE: {exc}") from None
         return cls(
             home=Path(env.get("GRIDCASE_HOME", ".gridcase")).absolute(),
             database_url=database_url,
@@ -187,6 +202,7 @@ class Settings:
             rate_user=_rate(env, "GRIDCASE_RATE_USER", DEFAULT_RATE_USER),
             rate_client=_rate(env, "GRIDCASE_RATE_CLIENT", DEFAULT_RATE_CLIENT),
             rate_anonymous=_rate(env, "GRIDCASE_RATE_ANONYMOUS", DEFAULT_RATE_ANONYMOUS),
+            db_roles=roles,
         )
 
     def policy(self) -> CenterPolicy:
@@ -227,7 +243,11 @@ class Settings:
         """DATABASE_URL, or the embedded server's socket in the data directory."""
         if self.database_url:
             return self.database_url
-        return f"postgresql+psycopg://postgres@/{EMBEDDED_DATABASE}?host={self.pg_dir}"
+        return self.embedded_url("postgres")
+
+    def embedded_url(self, role: str) -> str:
+        """The embedded server's database as ``role`` (over the socket in the data dir)."""
+        return f"postgresql+psycopg://{role}@/{EMBEDDED_DATABASE}?host={self.pg_dir}"
 
     @property
     def temporal_target(self) -> str:

@@ -18,7 +18,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 from application.config import Settings
+from store.access import DatabaseRoles
 from store.db import migrate
 from workers.embedded import EmbeddedTemporal, die_with_parent, temporal_binary, wait_for_port
 
@@ -189,13 +192,15 @@ class Processes:
         self.env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
-    def start(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+    def start(
+        self, name: str, argv: list[str], env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         (self.root / "logs").mkdir(exist_ok=True)
         log = (self.root / "logs" / f"{name}.log").open("ab")
         proc = subprocess.Popen(
             [sys.executable, *argv],
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -225,9 +230,15 @@ class Processes:
 
 
 def gridcase_workers(procs: Processes, kinds: Sequence[str]) -> None:
-    """The production worker processes: `python -m gridcase.cli worker <kind>`."""
+    """The production worker processes: `python -m gridcase.cli worker <kind>`, each
+    activity worker on its side's database role (row security evaluated, as deployed)."""
+    roles = DatabaseRoles().by_workload()
     for kind in kinds:
-        procs.start(f"worker-{kind}", ["-m", "gridcase.cli", "worker", kind])
+        env = {}
+        if kind in roles and "DATABASE_URL" in procs.env:
+            url = make_url(procs.env["DATABASE_URL"]).set(username=roles[kind])
+            env["DATABASE_URL"] = url.render_as_string(hide_password=False)
+        procs.start(f"worker-{kind}", ["-m", "gridcase.cli", "worker", kind], env)
 
 
 def stack_env(db_url: str, temporal: str, root: Path) -> dict[str, str]:

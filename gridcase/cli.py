@@ -40,6 +40,7 @@ from gridcase.cli_reference import reference_app
 from gridcase.cli_simulate import simulate
 from gridcase.cli_users import users_app
 from gridcase.render import print_case, print_overdue
+from store.access import MissingRoles, render_sql
 from store.db import migrate
 
 T = TypeVar("T")
@@ -75,9 +76,11 @@ def up() -> None:
     """Run the whole stack until Ctrl-C: servers, migrations, workers, the HTTP API.
 
     Starts the embedded PostgreSQL and Temporal dev server under GRIDCASE_HOME (or uses
-    DATABASE_URL and TEMPORAL_ADDRESS), migrates the database, runs one worker process
-    per task queue and the API, and says it is up once the API answers /readyz. Whatever
-    dies is restarted (with backoff when it keeps dying). Cases in flight resume when it
+    DATABASE_URL and TEMPORAL_ADDRESS), migrates the database (creating the worker and API
+    roles), runs one worker process per task queue and the API (the supervision and
+    disposal workers and the API each as its database role), and says it is up once the
+    API answers /readyz. Whatever dies is restarted (with backoff when it keeps dying).
+    Cases in flight resume when it
     is started again.
     """
     from gridcase.stack import up as run_up
@@ -104,10 +107,26 @@ def worker(
 
 
 @app.command(name="migrate")
-def migrate_cmd() -> None:
-    """Bring the database schema up to date (DATABASE_URL or the embedded server)."""
-    migrate(settings().db_url)
-    console.print("database schema is up to date")
+def migrate_cmd(
+    print_grants: Annotated[
+        bool,
+        typer.Option(
+            "--print-grants", help="Print the privileges migrate grants (SQL), change nothing"
+        ),
+    ] = False,
+) -> None:
+    """Bring the database schema up to date (DATABASE_URL or the embedded server), then the
+    side of each event type and the privileges of the worker and API roles
+    (GRIDCASE_DB_*_ROLE). Run it as the owner of the schema."""
+    s = settings()
+    if print_grants:
+        typer.echo(render_sql(s.db_roles), nl=False)
+        return
+    try:
+        migrate(s.db_url, s.db_roles)
+    except MissingRoles as exc:
+        fail(str(exc))
+    console.print("database schema, event sides and role privileges are up to date")
 
 
 @app.command()

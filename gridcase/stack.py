@@ -26,6 +26,7 @@ from temporalio.api.operatorservice.v1 import (
 from application.config import Settings
 from application.temporal import connect
 from gridcase.supervisor import Child, Supervisor
+from store.access import MissingRoles
 from store.db import migrate
 from workers.embedded import ChildProcess, EmbeddedPostgres, EmbeddedTemporal, running_up
 from workers.run import KINDS
@@ -63,11 +64,39 @@ async def start_notification_drain(settings: Settings) -> None:
     log.info("notification_drain_running", workflow_id=handle.id, run_id=handle.result_run_id)
 
 
+def database_urls(settings: Settings) -> dict[str, str | None]:
+    """The database each child connects as. Embedded: the activity workers and the API
+    each as its own role (created at migrate), so PostgreSQL holds each to its grants and
+    each side to its events. With DATABASE_URL every child uses that one URL (the workers
+    warn that the database does not separate the sides); deploy/ gives each its own.
+    The cases worker runs workflows only and gets none."""
+    roles = settings.db_roles
+    if settings.database_url:
+        urls: dict[str, str | None] = dict.fromkeys(roles.by_workload(), settings.db_url)
+    else:
+        urls = {w: settings.embedded_url(role) for w, role in roles.by_workload().items()}
+    return {
+        "worker-cases": None,
+        "worker-supervision": urls["supervision"],
+        "worker-disposal": urls["disposal"],
+        "api": urls["api"],
+    }
+
+
+def _with_database(env: dict[str, str], url: str | None) -> dict[str, str]:
+    env = {k: v for k, v in env.items() if k != "DATABASE_URL"}
+    return env if url is None else {**env, "DATABASE_URL": url}
+
+
 def app_processes(settings: Settings, env: dict[str, str]) -> list[ChildProcess]:
-    """One worker process per task queue, and the HTTP API."""
+    """One worker process per task queue, and the HTTP API, each on its database URL."""
+    urls = database_urls(settings)
     workers = [
         ChildProcess(
-            f"worker-{kind}", [sys.executable, "-m", "gridcase.cli", "worker", kind], settings, env
+            f"worker-{kind}",
+            [sys.executable, "-m", "gridcase.cli", "worker", kind],
+            settings,
+            _with_database(env, urls[f"worker-{kind}"]),
         )
         for kind in KINDS
     ]
@@ -86,7 +115,7 @@ def app_processes(settings: Settings, env: dict[str, str]) -> list[ChildProcess]
             "--no-access-log",
         ],
         settings,
-        env,
+        _with_database(env, urls["api"]),
     )
     return [*workers, api]
 
@@ -159,14 +188,16 @@ def up(settings: Settings, console: Console) -> None:
         with console.status("starting PostgreSQL…"):
             if postgres:
                 postgres.start()
-            migrate(settings.db_url)
+            try:
+                migrate(settings.db_url, settings.db_roles)
+            except MissingRoles as exc:
+                raise SystemExit(str(exc)) from None
         with console.status("starting Temporal…"):
             if temporal:
                 temporal.start()
             asyncio.run(ensure_search_attributes(settings))
         env = dict(os.environ)
         env.update(
-            DATABASE_URL=settings.db_url,
             TEMPORAL_ADDRESS=settings.temporal_target,
             TEMPORAL_NAMESPACE=settings.temporal_namespace,
             GRIDCASE_HOME=str(settings.home),
@@ -197,6 +228,13 @@ def print_where(console: Console, settings: Settings) -> None:
     console.print("[bold green]gridcase is up[/bold green]")
     console.print(f"  data directory   {settings.home}")
     console.print(f"  PostgreSQL       {settings.db_url}")
+    roles = settings.db_roles
+    if settings.database_url:
+        console.print("  database roles   every process on DATABASE_URL (sides not separated)")
+    else:
+        console.print(
+            f"  database roles   {roles.supervision}, {roles.disposal} (workers), {roles.api} (API)"
+        )
     console.print(
         f"  Temporal         {settings.temporal_target} (namespace {settings.temporal_namespace})"
     )

@@ -16,19 +16,20 @@ from typing import Any
 import structlog
 from sqlalchemy import Engine, bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from domain.case import CaseState, fold
 from domain.codec import from_record
 from domain.events import Event
 from store.codec import EVENT_COLUMNS, record_to_row_values, row_to_event, row_to_record
-from store.errors import CaseNotFound, ConcurrencyConflict, StoreError
+from store.errors import AppendRefused, CaseNotFound, ConcurrencyConflict, StoreError
 from store.models import CaseRow, EventRow, NotificationRow
 from store.projections import upsert_case
 
 log = structlog.get_logger(__name__)
 
+INSUFFICIENT_PRIVILEGE = "42501"  # also a row refused by row-level security
 _COMPARED = ("type", "schema_version", "data", "actor_id", "actor_role", "actor_unit")
 
 # Built once: SQLAlchemy caches their compiled form (appends are the hot path).
@@ -108,6 +109,12 @@ class EventStore:
                     )
         except IntegrityError as exc:  # a writer that bypassed the lock
             raise ConcurrencyConflict(case_id, expected_version, -1, str(exc.orig)) from None
+        except ProgrammingError as exc:
+            if getattr(exc.orig, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+                raise
+            reason = str(exc.orig).splitlines()[0]
+            role = self.engine.url.username or "(default)"
+            raise AppendRefused(case_id, [v["type"] for v in values], role, reason) from None
         log.info(
             "events_appended",
             case_id=case_id,

@@ -62,6 +62,17 @@ class EventRow(Base):
     )
 
 
+class EventSideRow(Base):
+    """The side (supervision or disposal) that records each event type: what the log's
+    row-level security lets each side's role insert. Written only by ``store.db.migrate``
+    from the step declarations (``store.access``)."""
+
+    __tablename__ = "event_sides"
+
+    type: Mapped[str] = mapped_column(Text, primary_key=True)
+    side: Mapped[str] = mapped_column(Text)
+
+
 class CaseRow(Base):
     """Current state of each case (a projection of its events; rebuildable)."""
 

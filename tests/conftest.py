@@ -16,6 +16,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from application.logs import configure_logging
+from store.access import DatabaseRoles
 from store.db import make_engine, migrate
 from store.event_store import EventStore
 from workers.embedded import temporal_binary
@@ -67,11 +68,32 @@ def fresh_db_url(pg_server: object) -> str:
     return _new_database(pg_server, f"gc_{uuid.uuid4().hex[:12]}")
 
 
+def as_role(url: str, role: str) -> str:
+    """The same test database, connected as ``role`` (the test server trusts its socket)."""
+    return url.replace("postgresql+psycopg://postgres@", f"postgresql+psycopg://{role}@", 1)
+
+
+ROLES = DatabaseRoles()  # created by the first migration (as the superuser)
+
+
 @pytest.fixture(scope="session")
 def store(db_url: str) -> Iterator[EventStore]:
+    """The event store as the superuser: tests write and read what they please."""
     engine = make_engine(db_url)
     yield EventStore(engine)
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def side_stores(db_url: str) -> Iterator[dict[str, EventStore]]:
+    """The event store as each side's role, as the activity workers connect."""
+    stores = {
+        side: EventStore(make_engine(as_role(db_url, getattr(ROLES, side)), pool_size=4))
+        for side in ("supervision", "disposal")
+    }
+    yield stores
+    for s in stores.values():
+        s.engine.dispose()
 
 
 async def start_dev_server() -> WorkflowEnvironment:
@@ -97,11 +119,12 @@ async def client(temporal_env: WorkflowEnvironment) -> Client:
 
 
 @pytest.fixture(scope="session")
-async def workers(client: Client, store: EventStore) -> AsyncIterator[None]:
-    """Workers on all three task queues, for the whole session."""
+async def workers(client: Client, side_stores: dict[str, EventStore]) -> AsyncIterator[None]:
+    """Workers on all three task queues, for the whole session; the activity workers each
+    on its side's database role, as `gridcase up` and deploy/ run them."""
     executor = ThreadPoolExecutor(16)
-    running = [
-        build_worker(k, client, store, executor) for k in ("cases", "supervision", "disposal")
+    running = [build_worker("cases", client, None, executor)] + [
+        build_worker(k, client, side_stores[k], executor) for k in ("supervision", "disposal")
     ]
     for w in running:
         await w.__aenter__()

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import structlog
+from sqlalchemy import Engine
 from temporalio import workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -19,6 +20,8 @@ from activities.supervision import SupervisionActivities
 from activities.types import TaskQueues
 from application.config import Settings
 from application.temporal import connect
+from domain.steps import Side
+from store.access import connection_access
 from store.calendar import calendar_sources, log_calendar, today
 from store.db import make_engine
 from store.event_store import EventStore
@@ -79,6 +82,31 @@ def build_worker(
     )
 
 
+def check_database_role(kind: str, engine: Engine) -> None:
+    """Say which role the worker appends as, and refuse to start with one whose appends
+    would all be refused (the other side's credentials, or a database not migrated to
+    this release's event types): its tasks then wait in the queue for a right worker."""
+    access = connection_access(engine)
+    log.info(
+        "worker_database_role",
+        kind=kind,
+        role=access.role,
+        appends=sorted(access.sides),
+        bypasses_row_security=access.bypasses,
+    )
+    problem = access.problem_for(Side(kind))
+    if problem is not None:
+        log.error("worker_cannot_append", kind=kind, role=access.role, problem=problem)
+        raise SystemExit(f"the {kind} worker cannot append: {problem}")
+    if access.bypasses or len(access.sides) > 1:
+        log.warning(
+            "sides_not_enforced_by_database",
+            kind=kind,
+            role=access.role,
+            hint=f"connect as the {kind} role (GRIDCASE_DB_{kind.upper()}_ROLE, store/access.py)",
+        )
+
+
 async def serve(kind: str, settings: Settings) -> None:
     """Run one worker until SIGINT/SIGTERM, then let running tasks finish (graceful)."""
     if kind not in KINDS:
@@ -87,7 +115,10 @@ async def serve(kind: str, settings: Settings) -> None:
     engine = None
     store = None
     if kind != "cases":
-        engine = make_engine(settings.db_url, pool_size=ACTIVITY_THREADS)
+        engine = make_engine(
+            settings.db_url, pool_size=ACTIVITY_THREADS, application_name=f"gridcase-worker-{kind}"
+        )
+        check_database_role(kind, engine)
         store = EventStore(engine)
     worker = build_worker(kind, client, store)
     stop = asyncio.Event()

@@ -20,6 +20,7 @@ from api.app import create_app
 from application.config import Settings
 from store.db import make_engine
 from store.users import UserStore
+from tests.conftest import ROLES, as_role
 
 DISTRICT = "410105"
 _used_streets: set[str] = set()
@@ -74,6 +75,7 @@ class People:
 
 @pytest.fixture(scope="session")
 def api_engine(db_url: str) -> Iterator[Engine]:
+    """The owner's engine: what the tests set up (users, tokens) and check directly."""
     engine = make_engine(db_url, pool_size=5)
     yield engine
     engine.dispose()
@@ -85,8 +87,17 @@ def people(api_engine: Engine) -> People:
 
 
 @pytest.fixture(scope="session")
-async def api_app(client: Client, api_engine: Engine, workers: None) -> AsyncIterator[FastAPI]:
-    app = create_app(Settings.from_env(), temporal_client=client, engine=api_engine)
+def api_role_engine(db_url: str) -> Iterator[Engine]:
+    """The API's own connections: as its database role, as `gridcase up` and deploy/ run it
+    (what the API may touch is store/access.py's GRANTS["api"])."""
+    engine = make_engine(as_role(db_url, ROLES.api), pool_size=5)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def api_app(client: Client, api_role_engine: Engine, workers: None) -> AsyncIterator[FastAPI]:
+    app = create_app(Settings.from_env(), temporal_client=client, engine=api_role_engine)
     # httpx's ASGITransport sends no lifespan events; run the lifespan around the session.
     async with app.router.lifespan_context(app):
         yield app

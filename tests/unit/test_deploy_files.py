@@ -333,18 +333,54 @@ def test_api_factory_exists_once_the_api_lands() -> None:
         pytest.skip("api.app has no create_app_from_env yet: confirm the API entry point")
 
 
+def test_grants_sql_is_what_migrate_applies() -> None:
+    from store.access import render_sql
+
+    sql = (FILES / "grants.sql").read_text(encoding="utf-8")
+    assert sql == render_sql(), "regenerate: gridcase migrate --print-grants > grants.sql"
+
+
 def test_grants_name_existing_tables() -> None:
+    from store.access import GRANTS, OWNER_ONLY
     from store.models import Base
 
-    for module in ("store.auth_models", "store.reference_models"):
+    for module in ("store.auth_models", "store.reference_models", "store.photos"):
         importlib.import_module(module)  # their tables join Base.metadata
 
     tables = set(Base.metadata.tables)
-    sql = (FILES / "grants.sql").read_text(encoding="utf-8")
-    named = set(re.findall(r"^GRANT [A-Z ,()a-z_]+ ON (\w+(?:, \w+)*) TO", sql, re.MULTILINE))
-    named_tables = {t for group in named for t in group.split(", ")}
-    assert {"events", "cases", "notifications", "webhook_subscriptions"} <= named_tables
-    assert named_tables <= tables, named_tables - tables
+    named = {table for grants in GRANTS.values() for table in grants}
+    assert {"events", "event_sides", "cases", "notifications", "webhook_subscriptions"} <= named
+    assert named <= tables, named - tables
+    # Every model's table is granted to the workloads that use it, or is the owner's.
+    assert tables <= named | set(OWNER_ONLY), tables - named
+
+
+def test_the_same_roles_everywhere() -> None:
+    """roles.sql's defaults, the ConfigMap, the Secrets and compose name the roles that
+    `gridcase migrate` grants to by default (store/access.py)."""
+    from store.access import DatabaseRoles
+
+    roles = {**DatabaseRoles().by_workload(), "owner": "gridcase_owner"}
+    sql = (FILES / "roles.sql").read_text(encoding="utf-8")
+    defaults = dict(re.findall(r"\\set (\w+)_role (\w+) \\endif", sql))
+    assert defaults == roles
+    (configmap,) = (
+        d for _, d in of_kind("ConfigMap") if d["metadata"]["name"] == "gridcase-config"
+    )
+    for workload in ("supervision", "disposal", "api"):
+        assert configmap["data"][f"GRIDCASE_DB_{workload.upper()}_ROLE"] == roles[workload]
+    for _, secret in of_kind("Secret"):
+        workload = secret["metadata"]["name"].removeprefix("gridcase-db-")
+        assert urlsplit(secret["stringData"]["DATABASE_URL"]).username == roles[workload]
+    services = compose()["services"]
+    for service, workload in (
+        ("gridcase-migrate", "owner"),
+        ("worker-supervision", "supervision"),
+        ("worker-disposal", "disposal"),
+        ("api", "api"),
+    ):
+        url = services[service]["environment"]["DATABASE_URL"]
+        assert url.startswith(f"postgresql://{roles[workload]}:"), service
 
 
 def test_example_policy_is_a_valid_center_policy() -> None:

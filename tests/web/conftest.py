@@ -37,7 +37,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from store.passwords import Passwords
 from store.users import UserStore
-from tests.api.conftest import api_app, api_engine, people  # noqa: F401 (fixtures)
+from tests.api.conftest import (  # noqa: F401 (fixtures)
+    api_app,
+    api_engine,
+    api_role_engine,
+    people,
+)
+from tests.conftest import ROLES, as_role
 from tests.web.browser import CHROMIUM_ARGS, Browsing, WebServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +100,7 @@ def web_server(
     env = {
         **os.environ,
         **SERVER_ENV,
-        "DATABASE_URL": db_url,
+        "DATABASE_URL": as_role(db_url, ROLES.api),  # as `gridcase up` runs the API
         "TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host,
         "GRIDCASE_HOME": str(home),
         "GRIDCASE_LOG_FORMAT": "json",
