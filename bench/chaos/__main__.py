@@ -64,6 +64,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--step-deadline", type=float, default=900.0,
         help="seconds a step may take, tries included, before it counts as hung",
     )  # fmt: skip
+    parser.add_argument(
+        "--drop-answers", type=float, default=0.05,
+        help="share of steps whose first answer the harness drops (default 0.05)",
+    )  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the stack's directory")
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args(argv)
@@ -122,7 +126,15 @@ def drive(
 ) -> tuple[list[CaseRun], Killer, Tally, float]:
     engine = make_engine(Settings.from_env(stack.env).db_url, pool_size=2)
     tally = Tally()
-    driver = Driver(stack.api, tokens, Log(engine), tally, step_deadline=args.step_deadline)
+    driver = Driver(
+        stack.api,
+        tokens,
+        Log(engine),
+        tally,
+        step_deadline=args.step_deadline,
+        drop=args.drop_answers,
+        seed=args.seed,
+    )
     requests = sum(len(p.steps) for p in plans)
     kills = schedule(random.Random(args.seed), args.kinds, args.kills_per_kind, requests)
     began = time.monotonic()

@@ -10,6 +10,11 @@ found there counts as *found*, not acknowledged. A 4xx the log does not explain 
 unexpected refusal, and a step that gets no definite answer within ``step_deadline`` has
 *hung*: both are violations. 429 is waited out (``Retry-After``) and is no lost answer.
 
+Besides the answers lost to kills, a seeded share of steps (``drop``) has the answer to its
+first try dropped by the harness itself: the request goes out whole and the client stops
+listening, as a phone losing its network does. That exercises every step's retry, not only
+those a kill happens to hit.
+
 ``POST /v1/reports`` answered 404 (the case's record not visible yet, before the API
 learnt to answer 202) is counted as a lost answer and retried; a 202 is acknowledged and
 the case's page is then waited for.
@@ -17,6 +22,7 @@ the case's page is then waited for.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections import Counter
@@ -29,6 +35,8 @@ from sqlalchemy import Engine, text
 from bench.chaos.plans import CasePlan, Step
 
 REQUEST_TIMEOUT = 90.0  # seconds; an update waits up to 30 s in the API, a report 10 s more
+# A dropped answer: the request is sent whole, then the client stops waiting for the answer.
+DROPPED = httpx.Timeout(REQUEST_TIMEOUT, read=0.01)
 BACKOFF = (0.25, 0.5, 1.0, 2.0, 4.0)  # then 4 s between tries
 FOUND_WAIT = 60.0  # seconds to look for a lost try in the log (it may still be appending)
 
@@ -116,12 +124,16 @@ class Driver:
         tally: Tally,
         *,
         step_deadline: float,
+        drop: float = 0.0,
+        seed: int = 0,
     ) -> None:
         self.api = api
         self.tokens = tokens
         self.log = log
         self.tally = tally
         self.step_deadline = step_deadline
+        self.drop = drop
+        self.seed = seed
         self.reported: dict[str, threading.Event] = {}
         self._local = threading.local()
 
@@ -161,6 +173,7 @@ class Driver:
         )
         headers = {"Authorization": f"Bearer {self.tokens[step.who]}", "Idempotency-Key": step.key}
         result = StepResult(step, "hung")
+        dropped = random.Random(f"{self.seed}:{step.key}").random() < self.drop
         began = time.monotonic()
         while time.monotonic() - began < self.step_deadline:
             if result.tries:
@@ -168,8 +181,12 @@ class Driver:
                 time.sleep(max(pause, result.answer.pop("_retry_after", 0.0)))
             result.tries += 1
             self.tally.sent()
+            timeout = DROPPED if dropped and result.tries == 1 else REQUEST_TIMEOUT
             try:
-                answer = self.http.post(url, json=step.body, headers=headers)
+                answer = self.http.post(url, json=step.body, headers=headers, timeout=timeout)
+            except httpx.ReadTimeout as exc:
+                self._lost(result, "dropped" if timeout is DROPPED else type(exc).__name__)
+                continue
             except httpx.ConnectError:  # nothing was sent: the API is down
                 self.tally.add("connection_refused")
                 continue
