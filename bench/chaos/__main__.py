@@ -236,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         path = write(result, args.results)
         print(f"chaos: figures in {path}", flush=True)
+        if violations or result["server_errors"]:
+            kept = path.with_suffix(".up.out")
+            shutil.copyfile(stack.output, kept)
+            print(f"chaos: gridcase up's log in {kept}", flush=True)
         return 1 if violations else 0
     finally:
         sampler.stop.set()

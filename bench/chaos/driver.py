@@ -66,6 +66,7 @@ class StepResult:
     tries: int = 0
     lost: int = 0
     answer: dict[str, Any] = field(default_factory=dict)
+    unexpected: list[str] = field(default_factory=list)  # 500s: the API's own failures
     detail: str = ""
     seconds: float = 0.0
 
@@ -200,6 +201,8 @@ class Driver:
                 continue
             if answer.status_code >= 500 or (step.name == "report" and answer.status_code == 404):
                 self._lost(result, f"http_{answer.status_code}")
+                if answer.status_code == 500:
+                    result.unexpected.append(f"{time.strftime('%H:%M:%S')} {answer.text[:300]}")
                 result.answer["_retry_after"] = _retry_after(answer)
                 continue
             if answer.is_success:

@@ -110,6 +110,12 @@ def summarize(
         },
         "checks": checks | {"violations": dict(by_check)},
         "violations": [str(v) for v in violations],
+        "server_errors": [
+            f"{run.plan.case_id} {r.step.name}: {text}"
+            for run in runs
+            for r in run.results
+            for text in r.unexpected
+        ],
         "environment": environment,
     }
 
@@ -145,6 +151,8 @@ def print_summary(result: dict[str, Any]) -> None:
         f"max {load['during_max']}, end {load['end']} "
         f"({result['environment'].get('cpus', '?')} CPUs)"
     )
+    for line in result["server_errors"]:
+        print(f"  500         {line}")
     checks = result["checks"]
     print(f"  checks      settled in {checks['settle_s']} s; rebuild {checks['rebuild']}")
     violations = result["violations"]
