@@ -30,8 +30,11 @@ Decisions where the spec leaves a choice:
   POST makes a second case, which the center merges as a duplicate (合并).
 - GET requests lists public cases, those a citizen brought in: ``open311`` and
   ``hotline_12345`` (``application.read_models.public``); grid workers' patrol reports are internal.
-  A hotline case's description and photos are the acceptor's notes of a call, not text
-  the caller chose to publish: they are left out (only an Open311 case shows its own).
+  What a listed case shows follows ``domain.disclosure`` (docs/privacy.md): an Open311
+  request keeps the point, address text, description and ``media_url`` its client
+  published, with phone numbers, ID card numbers and e-mail addresses in the text
+  withheld; a hotline case is a caller's private report, often about his home: no
+  address, no description, no media, and its point moved to the centre of its ~100 m cell.
 - ``status`` is open for every open or suspended stage, closed for closed, rejected,
   cancelled and merged; ``status_notes`` names the stage (``待派遣 dispatch``).
   ``agency_responsible`` is the department the case is dispatched to, ``expected_datetime``

@@ -11,7 +11,6 @@ from typing import Any
 from api.open311_format import Open311Error, iso
 from application.read_models.public import (
     MAX_REQUESTS,
-    OPEN311_SOURCE,
     OPEN311_STATUS,
     RequestFilter,
 )
@@ -69,26 +68,23 @@ def request_out(row: Mapping[str, Any], taxonomy: Taxonomy) -> dict[str, Any]:
         service_name = f"{category.name_zh} {category.name_en}"
     except UnknownCategory:
         service_name = row["category"]
-    # Only an Open311 report's own text and media are public (see the module's docstring).
-    own = row["source"] == OPEN311_SOURCE
-    photos = [p for p in row["photos"] or () if isinstance(p, str)]
-    media = next((p for p in photos if p.startswith(("http://", "https://"))), None)
+    # The row is already what the public may see (application.read_models.public).
     return {
         "service_request_id": row["case_id"],
         "status": "open" if row["status"] in OPEN311_STATUS["open"] else "closed",
         "status_notes": _status_notes(row),
         "service_name": service_name,
         "service_code": row["category"],
-        "description": row["description"] if own else None,
+        "description": row["description"],
         "agency_responsible": _agency(row["department"], taxonomy),
         "service_notice": None,
         "requested_datetime": iso(row["reported_at"]),
         "updated_datetime": iso(row["updated_at"] or row["reported_at"]),
         "expected_datetime": iso(row["stage_due_at"]),
-        "address": row["address"] or None,
+        "address": row["address"],
         "lat": row["lat"],
         "long": row["lon"],
-        "media_url": media if own else None,
+        "media_url": row["media"][0] if row["media"] else None,
     }
 
 

@@ -5,12 +5,13 @@ time of their latest event. Nobody signs in for them; nobody's identity is in th
 Public cases are those a member of the public brought in: through an Open311 client
 (``open311``) or the 12345 hotline (``hotline_12345``). A grid worker's own patrol reports
 are the center's internal work and are not listed; asked for by id they answer 404, as if
-they did not exist.
+they did not exist. What is shown of a listed case follows ``domain.disclosure``: a hotline
+caller's place is coarsened and his words withheld (docs/privacy.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,11 +19,23 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, and_, func, select
 from sqlalchemy.orm import aliased
 
+from domain.disclosure import public_place, public_words
 from store.models import CaseRow, EventRow
 
 OPEN311_SOURCE = "open311"
 PUBLIC_SOURCES = (OPEN311_SOURCE, "hotline_12345")
 MAX_REQUESTS = 1000  # the spec's suggested cap on one GET requests answer
+# The case's state as it is shown to anyone (no place, words or identity in it).
+_STATE = (
+    "case_id",
+    "status",
+    "stage",
+    "category",
+    "department",
+    "reported_at",
+    "stage_due_at",
+    "updated_at",
+)
 
 # The projection's status by Open311's two: suspended (挂账) is still open to the citizen.
 OPEN311_STATUS = {
@@ -58,10 +71,29 @@ class RequestFilter:
         return found
 
 
+def disclosed(row: Mapping[str, Any]) -> dict[str, Any]:
+    """What the public may see of a case row (``domain.disclosure``): the place exact or
+    coarsened, the address text, description and media only of a report the citizen
+    published, and nothing of who reported it."""
+    place = public_place(row["source"], row["lon"], row["lat"], row["address"])
+    photos = [p for p in row["photos"] or () if isinstance(p, str)]
+    words = public_words(row["source"], row["description"], photos)
+    return {
+        **{name: row[name] for name in _STATE},
+        "lon": place.lon,
+        "lat": place.lat,
+        "address": place.address,
+        "place_exact": place.exact,
+        "description": words.description,
+        "media": words.media,
+    }
+
+
 def public_requests(
     engine: Engine, where: RequestFilter, limit: int = MAX_REQUESTS
 ) -> list[dict[str, Any]]:
-    """Public cases matching ``where``, the most recently reported first."""
+    """Public cases matching ``where``, the most recently reported first, as the public
+    may see them (``disclosed``)."""
     reported = aliased(EventRow)
     updated = (
         select(func.max(EventRow.occurred_at))
@@ -98,7 +130,7 @@ def public_requests(
         .limit(limit)
     )
     with engine.connect() as conn:
-        return [dict(row._mapping) for row in conn.execute(query)]
+        return [disclosed(dict(row._mapping)) for row in conn.execute(query)]
 
 
 def public_request(engine: Engine, case_id: str) -> dict[str, Any] | None:
