@@ -47,6 +47,7 @@ class Result:
 class Options:
     quick: bool = False
     scale: tuple[int, ...] = ()  # case counts of the query benchmark
+    profile: Path | None = None  # py-spy output folder (bench.profile), None: no profile
 
 
 def environment() -> dict[str, Any]:
@@ -221,6 +222,20 @@ class Processes:
                 proc.kill()
                 proc.wait()
         self.procs.clear()
+
+
+def wait_for_http(url: str, timeout: float, procs: Processes) -> None:
+    """Until ``url`` answers 200 (a process of ``procs`` that dies meanwhile is an error)."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        procs.check_alive()
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
 
 
 def gridcase_workers(procs: Processes, kinds: Sequence[str]) -> None:

@@ -17,13 +17,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.common import Options, Result, percentile
+from bench.profile import profiled
 from bench.stack import Reports, running_stack, wait_until_serving
 from workflows import client as cases
 
 TARGET_P99_MS = 100.0
 
 
-async def _run(root: Path, rate: float, seconds: float) -> Result:
+async def _run(root: Path, rate: float, seconds: float, options: Options) -> Result:
+    profile_notes: list[str] = []
     with running_stack(root) as stack:
         client = await stack.client()
         await wait_until_serving(stack, client, datetime.now(UTC))
@@ -53,7 +55,9 @@ async def _run(root: Path, rate: float, seconds: float) -> Result:
         start = loop.time() + 0.5
         before = stack.cpu_seconds()
         wall = time.perf_counter()
-        await asyncio.gather(*(send(start + i / rate) for i in range(n)))
+        folder = options.profile / "intake" if options.profile else None
+        with profiled(folder, stack.python_pids(), profile_notes):
+            await asyncio.gather(*(send(start + i / rate) for i in range(n)))
         wall = time.perf_counter() - wall
         after = stack.cpu_seconds()
         cpu = {k: round(1000 * (after[k] - before.get(k, 0.0)) / n, 1) for k in after}
@@ -91,10 +95,11 @@ async def _run(root: Path, rate: float, seconds: float) -> Result:
             "worker processes; cases stay open in verify (30-day deadlines)",
             f"CPU ms per report: {cpu}",
             *([f"first error: {errors[0]}"] if errors else []),
+            *profile_notes,
         ],
     )
 
 
 def run(root: Path, options: Options) -> Result:
     rate, seconds = (5.0, 2.0) if options.quick else (20.0, 30.0)
-    return asyncio.run(_run(root, rate, seconds))
+    return asyncio.run(_run(root, rate, seconds, options))
