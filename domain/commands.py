@@ -9,7 +9,7 @@ what a person fills in (``domain.inputs``), so forms and CLI commands derive fro
 # boundary, and the SDK resolves string annotations against sys.modules, which differs
 # inside the workflow sandbox.
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from domain.events import Location
 from domain.inputs import ask, by_application
@@ -65,6 +65,15 @@ class ReportCase(Command):
     result_photos: tuple[str, ...] = field(
         default=(), metadata=ask("Photos after the self-handling", option="--result-photo")
     )
+
+    def same_as(self, other: "ReportCase") -> bool:
+        """The same report sent again: all but what the application resolved for it (its
+        rules, which a change of policy between the two sends may have changed)."""
+        return _as_sent(self) == _as_sent(other)
+
+
+def _as_sent(report: ReportCase) -> ReportCase:
+    return replace(report, rules=None, stage_limits={})
 
 
 @dataclass(frozen=True, kw_only=True)
