@@ -22,13 +22,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import http_intake, intake, lifecycle, memory, queries, rebuild
+from bench import append, http_intake, intake, lifecycle, memory, queries, rebuild
 from bench.common import Options, Result, environment, workdir
 
 BENCHMARKS: dict[str, Callable[[Path, Options], Result]] = {
     "lifecycle": lifecycle.run,
     "intake": intake.run,
     "http_intake": http_intake.run,
+    "append": append.run,
     "queries": queries.run,
     "rebuild": rebuild.run,
     "memory": memory.run,
@@ -50,6 +51,11 @@ def headline(r: Result) -> str:
         return f"real {f['real_cases_per_s']}/s, bare {f['bare_cases_per_s']}/s, ratio {f['ratio']}"
     if r.name in ("intake", "http_intake"):
         return f"p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms ({f['achieved_per_s']}/s)"
+    if r.name == "append":
+        return (
+            f"{f['appends_per_s']}/s, p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms, CPU ms "
+            f"{f['cpu_ms_per_append_python']} + PostgreSQL {f['cpu_ms_per_append_postgres']}"
+        )
     if r.name == "queries":
         n = max(f["steps"])
         growth = f["overdue_growth_largest_over_smallest"]
