@@ -187,6 +187,10 @@ class Processes:
     def __init__(self, root: Path, env: dict[str, str]) -> None:
         self.root = root
         self.env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
+        # Bytecode cached as an installed gridcase has it (pip compiles at install): with
+        # PYTHONDONTWRITEBYTECODE every new workflow compiles workflows/case.py again in
+        # the sandbox, a sizeable share of the cases worker (bench/README.md).
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:

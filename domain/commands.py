@@ -66,14 +66,14 @@ class ReportCase(Command):
         default=(), metadata=ask("Photos after the self-handling", option="--result-photo")
     )
 
+    def as_sent(self) -> "ReportCase":
+        """The report as the reporter sent it: without what the application resolved for
+        it (its rules, which a change of policy between two sends may change)."""
+        return replace(self, rules=None, stage_limits={})
+
     def same_as(self, other: "ReportCase") -> bool:
-        """The same report sent again: all but what the application resolved for it (its
-        rules, which a change of policy between the two sends may have changed)."""
-        return _as_sent(self) == _as_sent(other)
-
-
-def _as_sent(report: ReportCase) -> ReportCase:
-    return replace(report, rules=None, stage_limits={})
+        """The same report sent again."""
+        return self.as_sent() == other.as_sent()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -203,6 +203,7 @@ class CaseWorkflow:
 
     @workflow.update(name=REPORT_UPDATE)
     async def reported(self, report: c.ReportCase) -> ReportResult:
+        """``report`` as sent (``ReportCase.as_sent``): compared, never decided again."""
         await workflow.wait_condition(lambda: self._report_records is not None)
         update = workflow.current_update_info()
         # Only the request that started the case sent its update id with the start.

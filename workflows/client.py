@@ -119,7 +119,7 @@ async def report_case(
         async with asyncio.timeout(wait):
             result: ReportResult = await client.execute_update_with_start_workflow(
                 REPORT_UPDATE,
-                report,
+                report.as_sent(),  # what is compared; the rules travel once, in the start
                 start_workflow_operation=start,
                 id=update_id,
                 result_type=ReportResult,
