@@ -95,6 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", default="", help="case counts of queries, e.g. 10k,100k")
     parser.add_argument("--results", type=Path, default=RESULTS, help="output directory")
     parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="offered reports/s of intake and http_intake (default 20, the target's rate)",
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         default=None,
@@ -106,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown benchmark(s) {unknown}; choose from {', '.join(BENCHMARKS)}")
     scale = tuple(parse_size(s) for s in args.scale.split(",") if s.strip())
-    options = Options(quick=args.quick, scale=scale, profile=args.profile)
+    options = Options(quick=args.quick, scale=scale, profile=args.profile, rate=args.rate)
     env = environment()
     started = datetime.now(UTC)
     results: list[Result] = []

@@ -48,6 +48,7 @@ class Options:
     quick: bool = False
     scale: tuple[int, ...] = ()  # case counts of the query benchmark
     profile: Path | None = None  # py-spy output folder (bench.profile), None: no profile
+    rate: float | None = None  # offered reports/s of the intake benchmarks (default: target's)
 
 
 def environment() -> dict[str, Any]:

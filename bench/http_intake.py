@@ -194,4 +194,5 @@ async def _run(root: Path, rate: float, seconds: float, options: Options) -> Res
 
 def run(root: Path, options: Options) -> Result:
     rate, seconds = (5.0, 2.0) if options.quick else (20.0, 30.0)
+    rate = options.rate or rate
     return asyncio.run(_run(root, rate, seconds, options))

@@ -12,6 +12,7 @@ processes. Cases are left open in verify with deadlines of 30 days (no timer fir
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from datetime import UTC, datetime
@@ -57,6 +58,7 @@ async def _run(root: Path, rate: float, seconds: float, options: Options) -> Res
             latencies.append(loop.time() - at)
 
         start = loop.time() + 0.5
+        load_before = os.getloadavg()
         before = stack.cpu_seconds()
         wall = time.perf_counter()
         folder = options.profile / "intake" if options.profile else None
@@ -64,6 +66,7 @@ async def _run(root: Path, rate: float, seconds: float, options: Options) -> Res
             await asyncio.gather(*(send(start + i / rate) for i in range(n)))
         wall = time.perf_counter() - wall
         after = stack.cpu_seconds()
+        load_after = os.getloadavg()
         cpu = {k: round(1000 * (after[k] - before.get(k, 0.0)) / n, 1) for k in after}
         stack.procs.check_alive()
     ms = [1000 * x for x in latencies]
@@ -86,6 +89,7 @@ async def _run(root: Path, rate: float, seconds: float, options: Options) -> Res
             "reports": n,
             "errors": len(errors),
             "driver_lag_p99_ms": round(1000 * percentile(lags, 99), 1),
+            "load_average": [round(x, 2) for x in (*load_before, *load_after)],
         },
         unit="ms from scheduled send to receipt",
         target=f"p99 < {TARGET_P99_MS:.0f} ms at {rate:g}/s",
@@ -107,4 +111,5 @@ async def _run(root: Path, rate: float, seconds: float, options: Options) -> Res
 
 def run(root: Path, options: Options) -> Result:
     rate, seconds = (5.0, 2.0) if options.quick else (20.0, 30.0)
+    rate = options.rate or rate
     return asyncio.run(_run(root, rate, seconds, options))

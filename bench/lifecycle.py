@@ -11,6 +11,7 @@ bench.bare_worker …` for the bare case). Temporal: dev server with a SQLite WA
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -83,6 +84,7 @@ async def _run(root: Path, n: int, concurrency: int, options: Options) -> Result
         await wait_until_serving(stack, client, datetime.now(UTC))
         reports = Reports(seed=1)
         # The bare case first, then the real one: same server, same machine minutes apart.
+        load_before = os.getloadavg()
         bare_rate, bare_cpu = await phase(stack, n, concurrency, lambda i: bare_case(client, i))
         real_rate, real_cpu = await phase(
             stack,
@@ -92,6 +94,7 @@ async def _run(root: Path, n: int, concurrency: int, options: Options) -> Result
             options.profile / "lifecycle" if options.profile else None,
             profile_notes,
         )
+        load_after = os.getloadavg()
         stack.procs.check_alive()
         ratio = real_rate / bare_rate
         passed = ratio >= TARGET_RATIO
@@ -103,6 +106,7 @@ async def _run(root: Path, n: int, concurrency: int, options: Options) -> Result
                 "ratio": round(ratio, 3),
                 "cases": n,
                 "concurrency": concurrency,
+                "load_average": [round(x, 2) for x in (*load_before, *load_after)],
             },
             unit="cases/s (report to close: 1 start + 6 updates + 7 activities)",
             target=f"real/bare >= {TARGET_RATIO}",

@@ -7,6 +7,7 @@ handle ``WrongStage`` or ``WrongRole`` without knowing about Temporal.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import uuid
 from dataclasses import dataclass, field, replace
@@ -116,15 +117,22 @@ async def report_case(
         static_summary=f"{report.category} in grid {report.grid}",
     )
     try:
-        async with asyncio.timeout(wait):
-            result: ReportResult = await client.execute_update_with_start_workflow(
-                REPORT_UPDATE,
-                report.as_sent(),  # what is compared; the rules travel once, in the start
-                start_workflow_operation=start,
-                id=update_id,
-                result_type=ReportResult,
-                rpc_timeout=timedelta(seconds=wait),
-            )
+        try:
+            async with asyncio.timeout(wait):
+                result: ReportResult = await client.execute_update_with_start_workflow(
+                    REPORT_UPDATE,
+                    report.as_sent(),  # what is compared; the rules travel once, in the start
+                    start_workflow_operation=start,
+                    id=update_id,
+                    result_type=ReportResult,
+                    rpc_timeout=timedelta(seconds=wait),
+                )
+        except BaseException:
+            # The start's own outcome holds the same failure: take it, or asyncio logs it
+            # as never retrieved.
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(start.workflow_handle(), timeout=1)
+            raise
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, ApplicationError) and cause.type == DUPLICATE_REPORT:
@@ -139,6 +147,10 @@ async def report_case(
             receipt = await _earlier_report(client, case_id, report)
         except CaseNotFound:  # not started: nothing happened, the caller may send it again
             raise WorkflowUpdateRPCTimeoutOrCancelledError() from None
+        except RPCError as exc:  # the lookup timed out as well: Temporal is overloaded
+            if exc.status in (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED):
+                raise WorkflowUpdateRPCTimeoutOrCancelledError() from None
+            raise
         return replace(receipt, recorded=False)
     handle = await start.workflow_handle()
     return ReportReceipt(
