@@ -114,6 +114,14 @@ class CaseDetail(CaseOut):
     timeline: list[TimelineEntry]
 
 
+class ReportAccepted(BaseModel):
+    """A report whose case is started but whose record is not visible yet (202)."""
+
+    case_id: str
+    status: str = "accepted"
+    detail: str
+
+
 class ActionOut(BaseModel):
     """What a step did: the events it appended and where the case is now."""
 

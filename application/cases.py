@@ -11,7 +11,6 @@ is always the caller's, never what a front end put in it.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
@@ -21,10 +20,10 @@ import structlog
 from sqlalchemy import Engine
 
 from application.authz import Use, require, visible_case
-from application.errors import Forbidden, Invalid
+from application.errors import Forbidden, Invalid, NotFound
 from application.intake import Intake
 from application.photos import require_photos
-from application.read_models.rows import case_exists
+from application.read_models.case import CaseView, case_view, recorded_case_view
 from application.temporal import TemporalGateway, temporal_errors
 from domain import commands as c
 from domain.errors import DomainError
@@ -37,7 +36,6 @@ from workflows.types import ActionResult
 
 log = structlog.get_logger(__name__)
 
-PROJECTION_WAIT = 10.0  # seconds for a new case's first event to reach the projection
 GRID_WORKER_SOURCE = "grid_worker"
 DEFAULT_PUBLIC_SOURCE = "hotline_12345"
 # Command fields that name photos (``sha256:…`` ids from an upload).
@@ -79,7 +77,9 @@ class Reported:
     run_id: str | None
     created: bool  # False: the same report again (an idempotent repeat), the same case
     grid: str
-    in_projection: bool  # False when the projection had not caught up within the wait
+    # The case as the reporter may see it, with its record; None when the record was not
+    # visible in time (the case exists and records the report when its worker runs).
+    view: CaseView | None
 
 
 class CaseService:
@@ -89,12 +89,12 @@ class CaseService:
         intakes: Intakes,
         temporal: TemporalGateway,
         *,
-        projection_wait: float = PROJECTION_WAIT,
+        record_wait: float = cases.RECORD_WAIT,
     ) -> None:
         self.engine = engine
         self.intakes = intakes
         self.temporal = temporal
-        self.projection_wait = projection_wait
+        self.record_wait = record_wait
 
     @property
     def intake(self) -> Intake:
@@ -103,9 +103,12 @@ class CaseService:
     async def report(
         self, who: Principal, what: NewReport, report_id: str, *, now: datetime | None = None
     ) -> Reported:
-        """上报: start the case ``report_id`` for ``what``; the same report sent again is
-        the same case, the same id with a different report is ``Duplicate``. A grid
-        worker reports only in the grids he patrols, from his own channel."""
+        """上报: start the case ``report_id`` for ``what`` and answer with it as recorded,
+        in one call to Temporal (update-with-start; ``workflows.client.report_case``). The
+        same report sent again is the same case, the same id with a different report is
+        ``Duplicate``. When the record is not visible within ``record_wait`` (no worker?)
+        the case exists all the same: ``view`` is None. A grid worker reports only in the
+        grids he patrols, from his own channel."""
         require(who, Use.REPORT)
         cases.check_case_id(report_id)
         source = _source(who, what.source)
@@ -134,12 +137,16 @@ class CaseService:
             command = replace(command, actor=who.actor(grid=command.grid))
         client = await self.temporal.get()
         with temporal_errors():
-            receipt = await cases.report_case(client, report_id, command, now or datetime.now(UTC))
+            receipt = await cases.report_case(
+                client, report_id, command, now or datetime.now(UTC), wait=self.record_wait
+            )
+        view = await self._view(who, receipt)
         log.info(
             "case_reported",
             case_id=report_id,
             actor=str(command.actor),
             created=receipt.created,
+            recorded=view is not None,
             grid=command.grid,
             source=source,
         )
@@ -149,19 +156,24 @@ class CaseService:
             run_id=receipt.run_id,
             created=receipt.created,
             grid=command.grid,
-            in_projection=await self._projected(report_id),
+            view=view,
         )
 
-    async def _projected(self, case_id: str) -> bool:
-        """Wait for the new case's first event (appended by an activity just after its
-        workflow starts) to reach the projection; False if it did not in time."""
-        deadline = time.monotonic() + self.projection_wait
-        while not await asyncio.to_thread(case_exists, self.engine, case_id):
-            if time.monotonic() > deadline:
-                log.warning("case_projection_late", case_id=case_id)
-                return False
-            await asyncio.sleep(0.1)
-        return True
+    async def _view(self, who: Principal, receipt: cases.ReportReceipt) -> CaseView | None:
+        """The reported case as ``who`` may see it: from the records the case answered
+        with while it stands as reported (no read of the store), else as stored now (it
+        has moved on, or finished); None while its record is not visible."""
+        if not receipt.recorded:
+            log.warning("case_record_not_visible_yet", case_id=receipt.case_id)
+            return None
+        records = receipt.records
+        if records and receipt.version == records[-1]["version"]:
+            return recorded_case_view(who, receipt.case_id, records)
+        try:
+            return await asyncio.to_thread(case_view, self.engine, who, receipt.case_id)
+        except NotFound:  # a case whose report could not be recorded (its workflow failed)
+            log.warning("case_record_missing", case_id=receipt.case_id)
+            return None
 
     async def act(
         self, who: Principal, case_id: str, step: str, command: c.Command

@@ -76,7 +76,12 @@ def temporal_errors() -> Iterator[None]:
             "the case's worker did not answer in time; try again", code="temporal_unavailable"
         ) from None
     except RPCError as exc:
-        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+        # CANCELLED: the client's own deadline passed ("Timeout expired").
+        if exc.status in (
+            RPCStatusCode.UNAVAILABLE,
+            RPCStatusCode.DEADLINE_EXCEEDED,
+            RPCStatusCode.CANCELLED,
+        ):
             raise Unavailable(
                 f"Temporal is unreachable: {exc.message}", code="temporal_unavailable"
             ) from None

@@ -4,6 +4,7 @@
     python -m bench --only lifecycle     # one benchmark (repeat --only, or a,b)
     python -m bench --quick              # small sizes: a smoke run, figures meaningless
     python -m bench --only queries --scale 10k,100k
+    python -m bench --only http_intake --profile /tmp/prof   # py-spy samples (pip install py-spy)
 
 Each benchmark starts what it needs in its own temporary directory under /tmp and stops it
 again. Results go to bench/results/<timestamp>.json and bench/results/latest.json.
@@ -21,12 +22,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import intake, lifecycle, memory, queries, rebuild
+from bench import append, http_intake, intake, lifecycle, memory, queries, rebuild
 from bench.common import Options, Result, environment, workdir
 
 BENCHMARKS: dict[str, Callable[[Path, Options], Result]] = {
     "lifecycle": lifecycle.run,
     "intake": intake.run,
+    "http_intake": http_intake.run,
+    "append": append.run,
     "queries": queries.run,
     "rebuild": rebuild.run,
     "memory": memory.run,
@@ -46,8 +49,13 @@ def headline(r: Result) -> str:
         return "error"
     if r.name == "lifecycle":
         return f"real {f['real_cases_per_s']}/s, bare {f['bare_cases_per_s']}/s, ratio {f['ratio']}"
-    if r.name == "intake":
+    if r.name in ("intake", "http_intake"):
         return f"p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms ({f['achieved_per_s']}/s)"
+    if r.name == "append":
+        return (
+            f"{f['appends_per_s']}/s, p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms, CPU ms "
+            f"{f['cpu_ms_per_append_python']} + PostgreSQL {f['cpu_ms_per_append_postgres']}"
+        )
     if r.name == "queries":
         n = max(f["steps"])
         growth = f["overdue_growth_largest_over_smallest"]
@@ -86,13 +94,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
     parser.add_argument("--scale", default="", help="case counts of queries, e.g. 10k,100k")
     parser.add_argument("--results", type=Path, default=RESULTS, help="output directory")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="offered reports/s of intake and http_intake (default 20, the target's rate)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="sample the stack's Python processes with py-spy into this folder (bench.profile)",
+    )
     args = parser.parse_args(argv)
     names = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
     unknown = sorted(set(names) - set(BENCHMARKS))
     if unknown:
         parser.error(f"unknown benchmark(s) {unknown}; choose from {', '.join(BENCHMARKS)}")
     scale = tuple(parse_size(s) for s in args.scale.split(",") if s.strip())
-    options = Options(quick=args.quick, scale=scale)
+    options = Options(quick=args.quick, scale=scale, profile=args.profile, rate=args.rate)
     env = environment()
     started = datetime.now(UTC)
     results: list[Result] = []

@@ -50,6 +50,8 @@ class Result:
 class Options:
     quick: bool = False
     scale: tuple[int, ...] = ()  # case counts of the query benchmark
+    profile: Path | None = None  # py-spy output folder (bench.profile), None: no profile
+    rate: float | None = None  # offered reports/s of the intake benchmarks (default: target's)
 
 
 def environment() -> dict[str, Any]:
@@ -190,6 +192,10 @@ class Processes:
     def __init__(self, root: Path, env: dict[str, str]) -> None:
         self.root = root
         self.env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
+        # Bytecode cached as an installed gridcase has it (pip compiles at install): with
+        # PYTHONDONTWRITEBYTECODE every new workflow compiles workflows/case.py again in
+        # the sandbox, a sizeable share of the cases worker (bench/README.md).
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(
@@ -227,6 +233,20 @@ class Processes:
                 proc.kill()
                 proc.wait()
         self.procs.clear()
+
+
+def wait_for_http(url: str, timeout: float, procs: Processes) -> None:
+    """Until ``url`` answers 200 (a process of ``procs`` that dies meanwhile is an error)."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        procs.check_alive()
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
 
 
 def gridcase_workers(procs: Processes, kinds: Sequence[str]) -> None:

@@ -11,6 +11,7 @@ bench.bare_worker …` for the bare case). Temporal: dev server with a SQLite WA
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -21,6 +22,7 @@ from temporalio.client import Client
 
 from bench.bare import QUEUES, STEPS, BareCaseWorkflow
 from bench.common import Options, Result
+from bench.profile import profiled
 from bench.stack import Reports, Stack, running_stack, wait_until_serving
 from workflows import client as cases
 
@@ -57,27 +59,42 @@ async def drive(n: int, concurrency: int, one: Callable[[str], Awaitable[None]])
 
 
 async def phase(
-    stack: Stack, n: int, concurrency: int, one: Callable[[str], Awaitable[None]]
+    stack: Stack,
+    n: int,
+    concurrency: int,
+    one: Callable[[str], Awaitable[None]],
+    profile: Path | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[float, dict[str, float]]:
     await drive(max(2, concurrency // 2), concurrency, one)  # warm-up, untimed
     before = stack.cpu_seconds()
-    seconds = await drive(n, concurrency, one)
+    pids = {k: v for k, v in stack.python_pids().items() if not k.startswith("bare-")}
+    with profiled(profile, pids, notes if notes is not None else []):
+        seconds = await drive(n, concurrency, one)
     after = stack.cpu_seconds()
     # CPU ms per case of each process: where the time goes.
     cpu = {k: round(1000 * (after[k] - before.get(k, 0.0)) / n, 1) for k in after}
     return n / seconds, cpu
 
 
-async def _run(root: Path, n: int, concurrency: int) -> Result:
+async def _run(root: Path, n: int, concurrency: int, options: Options) -> Result:
+    profile_notes: list[str] = []
     with running_stack(root, bare_workers=True) as stack:
         client = await stack.client()
         await wait_until_serving(stack, client, datetime.now(UTC))
         reports = Reports(seed=1)
         # The bare case first, then the real one: same server, same machine minutes apart.
+        load_before = os.getloadavg()
         bare_rate, bare_cpu = await phase(stack, n, concurrency, lambda i: bare_case(client, i))
         real_rate, real_cpu = await phase(
-            stack, n, concurrency, lambda i: real_case(client, reports, i)
+            stack,
+            n,
+            concurrency,
+            lambda i: real_case(client, reports, i),
+            options.profile / "lifecycle" if options.profile else None,
+            profile_notes,
         )
+        load_after = os.getloadavg()
         stack.procs.check_alive()
         ratio = real_rate / bare_rate
         passed = ratio >= TARGET_RATIO
@@ -89,6 +106,7 @@ async def _run(root: Path, n: int, concurrency: int) -> Result:
                 "ratio": round(ratio, 3),
                 "cases": n,
                 "concurrency": concurrency,
+                "load_average": [round(x, 2) for x in (*load_before, *load_after)],
             },
             unit="cases/s (report to close: 1 start + 6 updates + 7 activities)",
             target=f"real/bare >= {TARGET_RATIO}",
@@ -106,10 +124,11 @@ async def _run(root: Path, n: int, concurrency: int) -> Result:
                 f"CPU ms per case, bare: {bare_cpu}",
                 f"CPU ms per case, real: {real_cpu}",
                 "py-spy findings of an earlier run: bench/README.md",
+                *profile_notes,
             ],
         )
 
 
 def run(root: Path, options: Options) -> Result:
     n, concurrency = (5, 5) if options.quick else (300, 20)
-    return asyncio.run(_run(root, n, concurrency))
+    return asyncio.run(_run(root, n, concurrency, options))

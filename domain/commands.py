@@ -9,7 +9,7 @@ what a person fills in (``domain.inputs``), so forms and CLI commands derive fro
 # boundary, and the SDK resolves string annotations against sys.modules, which differs
 # inside the workflow sandbox.
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from domain.events import Location
 from domain.inputs import ask, by_application
@@ -65,6 +65,15 @@ class ReportCase(Command):
     result_photos: tuple[str, ...] = field(
         default=(), metadata=ask("Photos after the self-handling", option="--result-photo")
     )
+
+    def as_sent(self) -> "ReportCase":
+        """The report as the reporter sent it: without what the application resolved for
+        it (its rules, which a change of policy between two sends may change)."""
+        return replace(self, rules=None, stage_limits={})
+
+    def same_as(self, other: "ReportCase") -> bool:
+        """The same report sent again."""
+        return self.as_sent() == other.as_sent()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -177,9 +177,16 @@ def report(
     )
     who = principal(as_)
     reported = run(lambda: service().report(who, what, report_id))
+    if reported.view is None:
+        console.print(
+            f"case {reported.case_id} is started but its record is not visible yet (is "
+            f"`gridcase worker supervision` running?); see `gridcase case show {reported.case_id}`"
+        )
+        return
     verb = "reported" if reported.created else "already reported (same report, same case)"
     console.print(
-        f"case {reported.case_id} {verb} in grid {reported.grid}; workflow {reported.workflow_id}"
+        f"case {reported.case_id} {verb} in grid {reported.grid}, stage "
+        f"{reported.view.row['stage']}; workflow {reported.workflow_id}"
     )
 
 

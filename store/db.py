@@ -15,15 +15,20 @@ from store.access import DatabaseRoles
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str, *, pool_size: int = 10, application_name: str = "") -> Engine:
+def make_engine(
+    url: str, *, pool_size: int = 10, application_name: str = "", pre_ping: bool = True
+) -> Engine:
     """A pooled engine; ``application_name`` names its connections in pg_stat_activity
-    (which process holds which connection, as which role)."""
+    (which process holds which connection, as which role). ``pre_ping``: test each pooled
+    connection before use (one more round trip each time), so a server restart costs no
+    failed query; the activity workers go without it (their appends retry once on a closed
+    connection and anything else is retried by Temporal)."""
     connect_args = {"application_name": application_name} if application_name else {}
     return create_engine(
         url,
         pool_size=pool_size,
         max_overflow=10,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         connect_args=connect_args,
     )
 

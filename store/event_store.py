@@ -4,7 +4,10 @@ activity checks); every list, board and count is in ``application.read_models``.
 
 ``append`` is optimistic (expected version) and idempotent: appending exactly the events
 already stored at those versions is a no-op, so a retried activity writes nothing twice.
-The case projection (and any notices) are written in the same transaction as the events.
+The projections (``store.projections.projection_writes``) and any notices are written in
+the same transaction as the events. An append is two round trips to PostgreSQL whatever
+it writes: the lock with the stream's read, then every write with the commit
+(``store.writes``: psycopg's pipeline mode).
 """
 
 from __future__ import annotations
@@ -14,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import Engine, bindparam, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError, ProgrammingError
+from psycopg.rows import namedtuple_row
+from sqlalchemy import Engine, bindparam, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from domain.case import CaseState, fold
@@ -24,8 +27,9 @@ from domain.codec import from_record
 from domain.events import Event
 from store.codec import EVENT_COLUMNS, record_to_row_values, row_to_event, row_to_record
 from store.errors import AppendRefused, CaseNotFound, ConcurrencyConflict, StoreError
-from store.models import CaseRow, EventRow, NotificationRow
-from store.projections import upsert_case
+from store.models import CaseRow, EventRow
+from store.projections import projection_writes
+from store.writes import INSERT_EVENTS, INSERT_NOTICES, Write, compiled, driver_connection
 
 log = structlog.get_logger(__name__)
 
@@ -33,14 +37,14 @@ INSUFFICIENT_PRIVILEGE = "42501"  # also a row refused by row-level security
 _COMPARED = ("type", "schema_version", "data", "actor_id", "actor_role", "actor_unit")
 
 # Built once: SQLAlchemy caches their compiled form (appends are the hot path).
-_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:case_id, 7))")
 _STREAM = (
     select(*EVENT_COLUMNS)
     .where(EventRow.case_id == bindparam("case_id"))
     .order_by(EventRow.version)
 )
-_INSERT_EVENTS = pg_insert(EventRow)
-_INSERT_NOTICES = pg_insert(NotificationRow).on_conflict_do_nothing()
+# The append's own statements, for psycopg directly (store.writes).
+_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended(%(case_id)s, 7))"
+_STREAM_SQL = compiled(_STREAM)
 
 
 @dataclass(frozen=True)
@@ -76,37 +80,44 @@ class EventStore:
         checked = [
             self._check_record(case_id, expected_version + i, r) for i, r in enumerate(records, 1)
         ]
+        try:
+            return self._append(case_id, expected_version, checked, notices)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            # The server closed a pooled connection (a restart): once more on a new one.
+            # Safe: had the first attempt committed, this one finds its events (a repeat).
+            log.warning("append_reconnecting", case_id=case_id, error=str(exc.orig))
+            return self._append(case_id, expected_version, checked, notices)
+
+    def _append(
+        self,
+        case_id: str,
+        expected_version: int,
+        checked: list[tuple[dict[str, Any], Event]],
+        notices: Sequence[Notice],
+    ) -> AppendOutcome:
         values = [v for v, _ in checked]
         try:
-            with Session(self.engine) as session, session.begin():
-                # One writer per stream at a time; other cases are not blocked.
-                session.execute(_LOCK, {"case_id": case_id})
-                stored = session.execute(_STREAM, {"case_id": case_id}).all()
+            with driver_connection(self.engine) as conn, conn.pipeline():
+                # Round trip 1: one writer per stream at a time (other cases are not
+                # blocked), and the stream as it stands under that lock.
+                conn.execute(_LOCK_SQL, {"case_id": case_id})
+                stream = conn.cursor(row_factory=namedtuple_row)
+                stored: list[Any] = stream.execute(_STREAM_SQL, {"case_id": case_id}).fetchall()
                 current = stored[-1].version if stored else 0
                 if current != expected_version:
+                    conn.rollback()
                     return self._repeat_or_conflict(
                         case_id, expected_version, current, stored, values
                     )
-                session.execute(_INSERT_EVENTS, values)
-                # The projection is the fold of the whole stream: the same code as a rebuild.
-                events = [row_to_event(r) for r in stored] + [event for _, event in checked]
-                state = fold(case_id, events)
-                upsert_case(session, state)
-                if notices:
-                    session.execute(
-                        _INSERT_NOTICES,
-                        [
-                            {
-                                "case_id": case_id,
-                                "event_version": n.event_version,
-                                "kind": n.kind,
-                                "audience": n.audience,
-                                "message": n.message,
-                                "data": n.data,
-                            }
-                            for n in notices
-                        ],
-                    )
+                # The projections are the fold of the whole stream: the same code as a rebuild.
+                new = [event for _, event in checked]
+                state = fold(case_id, [*(row_to_event(r) for r in stored), *new])
+                # Round trip 2: the events, the projections and the notices, then commit.
+                for write in _writes(case_id, values, state, new, notices):
+                    write.run(conn)
+                conn.commit()
         except IntegrityError as exc:  # a writer that bypassed the lock
             raise ConcurrencyConflict(case_id, expected_version, -1, str(exc.orig)) from None
         except ProgrammingError as exc:
@@ -188,7 +199,33 @@ class EventStore:
             return {c.name: getattr(row, c.name) for c in CaseRow.__table__.columns}
 
 
-def _same(row: EventRow, values: dict[str, Any]) -> bool:
+def _writes(
+    case_id: str,
+    values: list[dict[str, Any]],
+    state: CaseState,
+    events: Sequence[Event],
+    notices: Sequence[Notice],
+) -> list[Write]:
+    """An append's statements: its events, every projection, its notices."""
+    notice_rows = [
+        {
+            "case_id": case_id,
+            "event_version": n.event_version,
+            "kind": n.kind,
+            "audience": n.audience,
+            "message": n.message,
+            "data": n.data,
+        }
+        for n in notices
+    ]
+    return [
+        Write(INSERT_EVENTS, values),
+        *projection_writes(state, events),
+        Write(INSERT_NOTICES, notice_rows),
+    ]
+
+
+def _same(row: Any, values: dict[str, Any]) -> bool:
     return all(getattr(row, k) == values[k] for k in _COMPARED) and (
         row.occurred_at == values["occurred_at"]
     )

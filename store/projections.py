@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, delete, func, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -23,6 +22,7 @@ from domain.case import CaseState, evolve, initial_state
 from domain.events import Event
 from store.codec import EVENT_COLUMNS, row_to_event
 from store.models import CaseRow, EventRow
+from store.writes import Write, compiled, insert_of
 
 PROJECTED_COLUMNS = tuple(c.name for c in CaseRow.__table__.columns if c.name != "case_id")
 
@@ -78,16 +78,21 @@ def case_row_values(state: CaseState) -> dict[str, Any]:
     }
 
 
-_insert = pg_insert(CaseRow)
-# Built once (not per append): compiling a 40-column upsert was most of an append's CPU.
-_UPSERT = _insert.on_conflict_do_update(
-    index_elements=[CaseRow.case_id],
-    set_={c: _insert.excluded[c] for c in PROJECTED_COLUMNS},
+_insert = insert_of(CaseRow, ("case_id", *PROJECTED_COLUMNS))
+# Compiled once (not per append): compiling a 40-column upsert was most of an append's CPU.
+UPSERT_CASE = compiled(
+    _insert.on_conflict_do_update(
+        index_elements=[CaseRow.case_id],
+        set_={c: _insert.excluded[c] for c in PROJECTED_COLUMNS},
+    )
 )
 
 
-def upsert_case(session: Session, state: CaseState) -> None:
-    session.execute(_UPSERT, [case_row_values(state)])
+def projection_writes(state: CaseState, events: Sequence[Event]) -> list[Write]:
+    """Every projection an append keeps up to date, written in the append's transaction:
+    the one place to add another. ``state`` is the fold of the whole stream after the
+    append (the same fold as a rebuild's), ``events`` the events it appends."""
+    return [Write(UPSERT_CASE, [case_row_values(state)])]
 
 
 @dataclass

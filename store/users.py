@@ -20,7 +20,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 
 from domain.errors import WrongRole
@@ -237,6 +250,41 @@ def _expect_level(unit: str, levels: set[Level], message: str) -> None:
         raise UserError(f"{message}; {unit!r} is a {level.value} code")
 
 
+# A token's user and units in one read (authenticate is on every API request).
+_UNITS = (
+    select(func.array_agg(aggregate_order_by(UserUnitRow.unit, UserUnitRow.position)))
+    .where(UserUnitRow.user_id == UserRow.id)
+    .scalar_subquery()
+)
+_TOKEN_LOOKUP = (
+    select(
+        ApiTokenRow.id.label("token_id"),
+        ApiTokenRow.token_hash,
+        UserRow.id.label("user_id"),
+        UserRow.name,
+        UserRow.role,
+        ApiTokenRow.expires_at,
+        (ApiTokenRow.expires_at <= func.now()).label("expired"),
+        or_(
+            ApiTokenRow.last_used_at.is_(None),
+            ApiTokenRow.last_used_at < func.now() - text(f"interval '{TOUCH_EVERY}'"),
+        ).label("touch_due"),
+        _UNITS.label("units"),
+    )
+    .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+    .where(
+        ApiTokenRow.token_hash == bindparam("hash"),
+        ApiTokenRow.revoked_at.is_(None),
+        UserRow.active.is_(True),
+    )
+)
+_TOUCH = (
+    update(ApiTokenRow)
+    .where(ApiTokenRow.id == bindparam("token_id"))
+    .values(last_used_at=func.now())
+)
+
+
 class UserStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -393,41 +441,25 @@ class UserStore:
 
     def authenticate(self, token: str) -> Principal | None:
         """The principal behind a bearer token; None for anything unknown, revoked or of a
-        deactivated user; ``TokenExpired`` for a token past its expiry."""
+        deactivated user; ``TokenExpired`` for a token past its expiry.
+
+        One read (token, user, units, whether a touch is due) outside a transaction: every
+        API request pays for it, so it is one round trip, and the write that touches
+        ``last_used_at`` happens at most once a minute."""
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             return None
         hashed = digest(token)
-        with self.engine.begin() as conn:
-            row = conn.execute(
-                select(ApiTokenRow.id, ApiTokenRow.token_hash, UserRow.id, UserRow.name)
-                .add_columns(
-                    UserRow.role, ApiTokenRow.expires_at, ApiTokenRow.expires_at <= func.now()
-                )
-                .join(UserRow, UserRow.id == ApiTokenRow.user_id)
-                .where(
-                    ApiTokenRow.token_hash == hashed,
-                    ApiTokenRow.revoked_at.is_(None),
-                    UserRow.active.is_(True),
-                )
-            ).first()
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            row = conn.execute(_TOKEN_LOOKUP, {"hash": hashed}).first()
             # The lookup is by hash; the compare makes the decision itself constant-time.
-            if row is None or not hmac.compare_digest(row[1], hashed):
+            if row is None or not hmac.compare_digest(row.token_hash, hashed):
                 return None
-            token_id, _, user_id, name, role, expires_at, expired = row
-            if expired:
-                raise TokenExpired(token_id, expires_at)
-            conn.execute(
-                update(ApiTokenRow)
-                .where(
-                    ApiTokenRow.id == token_id,
-                    or_(
-                        ApiTokenRow.last_used_at.is_(None),
-                        ApiTokenRow.last_used_at < func.now() - text(f"interval '{TOUCH_EVERY}'"),
-                    ),
-                )
-                .values(last_used_at=func.now())
-            )
-            return load_principal(conn, user_id, name, role, token_id=token_id)
+            if row.expired:
+                raise TokenExpired(row.token_id, row.expires_at)
+            if row.touch_due:
+                conn.execute(_TOUCH, {"token_id": row.token_id})
+            units = tuple(row.units or ())
+            return Principal(row.user_id, row.role, units, name=row.name, token_id=row.token_id)
 
     # -- Open311 clients -----------------------------------------------------------------
     def add_client(self, name: str) -> IssuedSecret:

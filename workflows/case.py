@@ -32,8 +32,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.steps import Side, step_of
     from domain.timers import Timer, next_timer
     from workflows import search_attributes as sa
-    from workflows.steps import DUPLICATE_SIGNAL, HUMAN_STEPS
-    from workflows.types import ActionResult, CaseInput, CaseResult, CaseView
+    from workflows.steps import DUPLICATE_SIGNAL, HUMAN_STEPS, REPORT_UPDATE
+    from workflows.types import ActionResult, CaseInput, CaseResult, CaseView, ReportResult
 
 # An activity appends a few events in one transaction: milliseconds. When its worker dies
 # mid-task, Temporal learns it only when this timeout expires, so it bounds how long a step
@@ -76,6 +76,10 @@ def overdue_only_timer(state: CaseState) -> Timer | None:
     return Timer(state.stage_due_at, c.MarkStageOverdue(actor=SYSTEM_ACTOR, stage=state.stage))
 
 
+# The failure type of a report id already taken by another report.
+DUPLICATE_REPORT = "DuplicateReport"
+
+
 def refusal(err: DomainError) -> ApplicationError:
     return ApplicationError(err.message, err.code, type=type(err).__name__, non_retryable=True)
 
@@ -86,6 +90,9 @@ class CaseWorkflow:
     def __init__(self, inp: CaseInput) -> None:
         self._state: CaseState = initial_state(inp.case_id)
         self._report = inp.report
+        self._report_update_id = inp.report_update_id
+        # The report's records as appended (the answer to ``reported``), once they are.
+        self._report_records: list[dict[str, Any]] | None = None
         self._lock = asyncio.Lock()
 
     @workflow.run
@@ -147,6 +154,8 @@ class CaseWorkflow:
             )
             for event in events:
                 self._state = evolve(self._state, event)
+            if isinstance(command, c.ReportCase):
+                self._report_records = records
             workflow.upsert_search_attributes(sa.updates_for(self._state))
             workflow.logger.info(
                 "case %s: %s -> stage %s (v%s, appended %s)",
@@ -193,6 +202,34 @@ class CaseWorkflow:
         except ApplicationError as err:
             workflow.logger.warning(
                 "case %s: duplicate %s not recorded: %s", self._state.case_id, duplicate, err
+            )
+
+    # The report itself, sent with the start (update-with-start) and again by a client that
+    # repeats it: answered once its events are appended. Adds no command to a run.
+
+    @workflow.update(name=REPORT_UPDATE)
+    async def reported(self, report: c.ReportCase) -> ReportResult:
+        """``report`` as sent (``ReportCase.as_sent``): compared, never decided again."""
+        await workflow.wait_condition(lambda: self._report_records is not None)
+        update = workflow.current_update_info()
+        # Only the request that started the case sent its update id with the start.
+        created = update is not None and update.id == self._report_update_id != ""
+        return ReportResult(
+            case_id=self._state.case_id,
+            created=created,
+            records=self._report_records or [],
+            version=self._state.version,
+        )
+
+    @reported.validator
+    def _validate_reported(self, report: c.ReportCase) -> None:
+        if not report.same_as(self._report):
+            raise ApplicationError(
+                f"report id {self._state.case_id!r} is already used by another report "
+                f"({self._report.category} in grid {self._report.grid} by "
+                f"{self._report.actor.id})",
+                type=DUPLICATE_REPORT,
+                non_retryable=True,
             )
 
     # Human steps: one dynamic update, named after the step, validated by the decider.

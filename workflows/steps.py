@@ -9,3 +9,7 @@ STEP_OF: dict[type[c.Command], str] = {cls: name for name, cls in HUMAN_STEPS.it
 
 # The signal a merged duplicate sends to the case it was merged into.
 DUPLICATE_SIGNAL = "record_duplicate"
+
+# The update a report travels under (with the start, and when it is sent again); not a
+# step of HUMAN_STEPS: the report starts the case.
+REPORT_UPDATE = "reported"

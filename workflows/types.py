@@ -7,6 +7,7 @@ defined inside a workflow module wrongly, see TEMPORAL.md)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from domain.commands import ReportCase
 
@@ -15,6 +16,19 @@ from domain.commands import ReportCase
 class CaseInput:
     case_id: str
     report: ReportCase
+    # The id of the ``reported`` update sent together with the start (update-with-start):
+    # the request that created the case. Empty in cases started by a plain start.
+    report_update_id: str = ""
+
+
+@dataclass
+class ReportResult:
+    """The answer to a report (the ``reported`` update), once its events are appended."""
+
+    case_id: str
+    created: bool  # this request started the case (False: the same report again)
+    records: list[dict[str, Any]]  # the report's events as appended (domain.codec records)
+    version: int  # the case's version now: past the records' when it has moved on
 
 
 @dataclass

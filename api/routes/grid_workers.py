@@ -2,7 +2,10 @@
 
 A report is idempotent by its id (``report_id`` in the body, else the ``Idempotency-Key``
 header): the same report sent again answers 200 with the same case, the same id with a
-different report 409. A grid worker reports only in the grids he patrols.
+different report 409. A new case answers 201 with the case as recorded, straight from the
+call that started it (no read of the projection); when its record is not visible in time
+(its worker is down) 202 with the case's URL, never 404. A grid worker reports only in the
+grids he patrols.
 """
 
 from __future__ import annotations
@@ -10,15 +13,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from api.auth import gate
 from api.problems import PROBLEM_RESPONSES, Problem
 from api.routes.actions import add_step_route
-from api.routes.cases import read_case
-from api.schemas import CaseDetail, Limit, Offset, Page, TaskOut, case_out
+from api.schemas import CaseDetail, Limit, Offset, Page, ReportAccepted, TaskOut, case_out
 from api.steps import VerificationBody
+from api.timeline import case_detail
 from application.authz import Use
 from application.cases import NewReport
 from application.context import Services, services
@@ -77,7 +80,14 @@ def _report_id(body: ReportIn, key: str | None) -> str:
     status_code=201,
     response_model=CaseDetail,
     summary="上报: report an incident",
-    responses={200: {"model": CaseDetail, "description": "the same report again: same case"}},
+    responses={
+        200: {"model": CaseDetail, "description": "the same report again: same case"},
+        202: {
+            "model": ReportAccepted,
+            "description": "the case is started but its record is not visible yet (its "
+            "worker is down or slow): see Location later",
+        },
+    },
 )
 async def report(
     body: ReportIn,
@@ -85,7 +95,7 @@ async def report(
     svc: Svc,
     who: Annotated[Principal, Depends(gate(Use.REPORT))],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-) -> CaseDetail:
+) -> CaseDetail | JSONResponse:
     report_id = _report_id(body, idempotency_key)
     location = None
     if body.location is not None:
@@ -104,10 +114,16 @@ async def report(
         result_photos=handled.photos if handled else (),
     )
     reported = await svc.cases.report(who, what, report_id)
+    url = f"/v1/cases/{report_id}"
+    if reported.view is None:
+        accepted = ReportAccepted(
+            case_id=report_id,
+            detail="the case is started; its record is not visible yet: GET it later",
+        )
+        return JSONResponse(accepted.model_dump(), status_code=202, headers={"Location": url})
     response.status_code = 201 if reported.created else 200
-    response.headers["Location"] = f"/v1/cases/{report_id}"
-    # A projection that did not catch up in time answers 404, as before it existed.
-    return await run_in_threadpool(read_case, svc, who, report_id)
+    response.headers["Location"] = url
+    return case_detail(reported.view)
 
 
 @router.get("/v1/tasks", response_model=Page[TaskOut], summary="My verify and check tasks")

@@ -10,7 +10,13 @@ with personal data taken out where he may not read it (``rows.seen_by``).
 - ``public``: Open311's public service requests.
 """
 
-from application.read_models.case import CaseView, case_view, merge_candidates, notifications
+from application.read_models.case import (
+    CaseView,
+    case_view,
+    merge_candidates,
+    notifications,
+    recorded_case_view,
+)
 from application.read_models.kpi import kpi_day, kpi_table, ranking
 from application.read_models.overdue import GroupBy, LateFilters, late_cases, late_counts
 from application.read_models.queues import (
@@ -20,7 +26,7 @@ from application.read_models.queues import (
     department_inbox,
     tasks,
 )
-from application.read_models.rows import Page, Row, case_exists
+from application.read_models.rows import Page, Row
 
 __all__ = [
     "CaseView",
@@ -30,7 +36,6 @@ __all__ = [
     "LateFilters",
     "Page",
     "Row",
-    "case_exists",
     "case_view",
     "center_inbox",
     "department_inbox",
@@ -41,5 +46,6 @@ __all__ = [
     "merge_candidates",
     "notifications",
     "ranking",
+    "recorded_case_view",
     "tasks",
 ]

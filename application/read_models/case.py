@@ -18,10 +18,13 @@ from sqlalchemy import Engine, select
 
 from application.authz import must_redact, scope, visible_case
 from application.read_models.rows import C, Row, seen_by
+from domain.case import fold
+from domain.codec import from_record
 from domain.roles import Role
 from store.event_store import EventStore
 from store.models import NotificationRow
 from store.outbox import UNDELIVERED
+from store.projections import case_row_values
 from store.users import Principal
 
 # Event data fields that name a grid worker.
@@ -60,6 +63,17 @@ def case_view(engine: Engine, who: Principal, case_id: str) -> CaseView:
     return CaseView(
         row=seen_by(who, row),
         records=[_record_seen_by(who, r) for r in EventStore(engine).records(case_id)],
+    )
+
+
+def recorded_case_view(who: Principal, case_id: str, records: list[Row]) -> CaseView:
+    """The case as ``who`` may see it, from the records of its whole stream as appended
+    (a report's answer, without reading the store back): the projection row is the fold of
+    those records through the same code as the live projection and its rebuild."""
+    state = fold(case_id, [from_record(r) for r in records])
+    return CaseView(
+        row=seen_by(who, case_row_values(state)),
+        records=[_record_seen_by(who, r) for r in records],
     )
 
 

@@ -40,11 +40,3 @@ def plain_page(engine: Engine, query: Select[Any], limit: int, offset: int) -> P
         total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery()))
         rows = conn.execute(query.limit(limit).offset(offset)).mappings().all()
         return [dict(r) for r in rows], int(total.scalar_one())
-
-
-def case_exists(engine: Engine, case_id: str) -> bool:
-    """Whether the case has reached the projection (its first event is appended by an
-    activity just after its workflow starts)."""
-    with engine.connect() as conn:
-        found = conn.execute(select(C.case_id).where(C.case_id == case_id)).first()
-    return found is not None

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import Engine
 from temporalio.client import Client
 
 from api.app import create_app
 from application.config import Settings
 from domain.demo_district import generate_demo_district
 from store.db import make_engine
+from store.event_store import EventStore
 from store.reference import import_district
 from store.users import UserStore
 from tests.api.conftest import People, new_area, problem, report_body
+from tests.conftest import start_dev_server
+from workers.run import build_worker
+from workflows import client as cases
 
 
 async def test_report_is_idempotent_by_report_id(http: httpx.AsyncClient, people: People) -> None:
@@ -171,3 +178,100 @@ async def test_a_point_outside_every_grid_is_refused(
     mismatch = {**outside, "location": {"lon": lon, "lat": lat}, "grid": district.grids[1].code}
     r = await http.post("/v1/reports", json=mismatch, headers=worker.headers)
     assert "lies in grid" in str(problem(r, 422, "invalid_command")["detail"])
+
+
+async def test_the_answer_is_the_case_as_recorded(http: httpx.AsyncClient, people: People) -> None:
+    """201 answers from what the case appended, not from the projection: the same case as
+    a read of it afterwards (timeline and all). A repeat after a step answers the case as
+    it stands; repeats at once make one case."""
+    area = new_area()
+    worker = people.make("grid_worker", area.grid(0, 1))
+    report_id = f"rec-{uuid.uuid4().hex[:10]}"
+    body = report_body(area.grid(0, 1), report_id=report_id)
+    answers = await asyncio.gather(
+        *(http.post("/v1/reports", json=body, headers=worker.headers) for _ in range(3))
+    )
+    assert sorted(a.status_code for a in answers) == [200, 200, 201]
+    created = next(a for a in answers if a.status_code == 201).json()
+    read = await http.get(f"/v1/cases/{report_id}", headers=worker.headers)
+    assert read.status_code == 200 and created == read.json()
+    assert [a.json() for a in answers if a.status_code == 200] == [created, created]
+
+    leader = people.make("shift_leader")
+    filed = await http.post(f"/v1/cases/{report_id}/file", json={}, headers=leader.headers)
+    assert filed.status_code == 200, filed.text
+    again = await http.post("/v1/reports", json=body, headers=worker.headers)
+    assert again.status_code == 200 and again.json()["stage"] == "dispatch"
+    assert [e["type"] for e in again.json()["timeline"]] == ["CaseReported", "CaseFiled"]
+
+
+async def test_a_closed_case_still_answers_its_report(
+    http: httpx.AsyncClient, people: People, client: Client
+) -> None:
+    area = new_area()
+    worker = people.make("grid_worker", area.grid(0, 1))
+    report_id = f"done-{uuid.uuid4().hex[:10]}"
+    body = report_body(area.grid(0, 1), report_id=report_id)
+    assert (await http.post("/v1/reports", json=body, headers=worker.headers)).status_code == 201
+    leader = people.make("shift_leader")
+    rejected = await http.post(
+        f"/v1/cases/{report_id}/reject", json={"reason": "not public"}, headers=leader.headers
+    )
+    assert rejected.status_code == 200, rejected.text
+    await client.get_workflow_handle(cases.workflow_id(report_id)).result()  # finished
+    again = await http.post("/v1/reports", json=body, headers=worker.headers)
+    assert again.status_code == 200, again.text
+    assert again.json()["status"] == "rejected" and again.headers["location"].endswith(report_id)
+    other = report_body(area.grid(0, 1), report_id=report_id, description="something else")
+    problem(
+        await http.post("/v1/reports", json=other, headers=worker.headers), 409, "duplicate_report"
+    )
+
+
+@pytest.fixture
+async def workers_down(api_engine: Engine) -> AsyncIterator[tuple[httpx.AsyncClient, Client]]:
+    """The API on a Temporal no worker polls (the workers are down), waiting 1 s for a
+    report's record; its own dev server, the session's database."""
+    env = await start_dev_server()
+    app: FastAPI = create_app(Settings.from_env(), temporal_client=env.client, engine=api_engine)
+    async with app.router.lifespan_context(app):
+        app.state.services.cases.record_wait = 1.0
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
+            yield http, env.client
+    await env.shutdown()
+
+
+async def test_with_the_workers_down_a_report_is_202_never_404(
+    workers_down: tuple[httpx.AsyncClient, Client], people: People, store: EventStore
+) -> None:
+    http, client = workers_down
+    area = new_area()
+    worker = people.make("grid_worker", area.grid(0, 1))
+    report_id = f"down-{uuid.uuid4().hex[:10]}"
+    body = report_body(area.grid(0, 1), report_id=report_id)
+    answer = await http.post("/v1/reports", json=body, headers=worker.headers)
+    assert answer.status_code == 202, answer.text
+    assert answer.headers["location"] == f"/v1/cases/{report_id}"
+    assert answer.json()["case_id"] == report_id
+    # Sent again while they are down: 202 again; another report under the id: 409.
+    assert (await http.post("/v1/reports", json=body, headers=worker.headers)).status_code == 202
+    other = report_body(area.grid(0, 1), report_id=report_id, description="else")
+    problem(
+        await http.post("/v1/reports", json=other, headers=worker.headers), 409, "duplicate_report"
+    )
+    # The workers come back: the case records its report; the report answers 200.
+    executor = ThreadPoolExecutor(16)
+    running = [build_worker(k, client, store, executor) for k in ("cases", "supervision")]
+    for w in running:
+        await w.__aenter__()
+    try:
+        back = await http.post("/v1/reports", json=body, headers=worker.headers)
+    finally:
+        for w in running:
+            await w.__aexit__(None, None, None)
+        executor.shutdown()
+    assert back.status_code == 200, back.text
+    assert back.json()["case_id"] == report_id and back.json()["stage"] == "verify"
+    read = await http.get(answer.headers["location"], headers=worker.headers)
+    assert read.status_code == 200 and read.json() == back.json()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -9,15 +11,16 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from domain import commands as c
-from domain.case import decide, evolve, initial_state
+from domain.case import decide, evolve, fold, initial_state
 from domain.codec import to_record
 from domain.events import Event
 from store.db import make_engine
 from store.errors import CaseNotFound, ConcurrencyConflict, StoreError
-from store.event_store import EventStore
-from store.projections import rebuild_cases
+from store.event_store import EventStore, Notice
+from store.projections import case_row_values, rebuild_cases
 from tests.conftest import new_case_id
 from tests.factories import LEADER, T0, main_line, report
+from workers.run import activity_engine
 
 
 def decided(case_id: str, commands: list[c.Command]) -> list[Event]:
@@ -143,4 +146,74 @@ def test_rebuild_equals_live_projection_and_finds_tampering(fresh_db_url: str) -
     fixed = rebuild_cases(engine, apply=True, processes=2)
     assert fixed.applied
     assert rebuild_cases(engine).clean
+    engine.dispose()
+
+
+def test_a_failed_write_leaves_nothing_of_the_append(store: EventStore) -> None:
+    """Events, projection and notices are one transaction: a notice PostgreSQL refuses
+    (a NUL in its JSON) takes the events and the projection row with it."""
+    case_id = new_case_id()
+    reported = records(decided(case_id, [report()]))
+    bad = Notice(1, "stage_overdue", "supervision", "late", {"note": "\u0000"})
+    with pytest.raises(DBAPIError, match="unsupported Unicode escape"):
+        store.append(case_id, 0, reported, [bad])
+    assert store.events(case_id) == []
+    with pytest.raises(CaseNotFound):
+        store.case(case_id)
+    good = Notice(1, "stage_overdue", "supervision", "late", {"note": "fine"})
+    assert store.append(case_id, 0, reported, [good]).appended == 1
+    assert store.case(case_id)["version"] == 1
+
+
+def test_concurrent_writers_of_one_stream(store: EventStore) -> None:
+    """Two writers at the same expected version: different events, one wins and the
+    other is a conflict; the same events, one writes them and the other is a repeat."""
+    case_id = new_case_id()
+    events = decided(case_id, [report(), c.FileCase(actor=LEADER)])
+    store.append(case_id, 0, records(events[:1]))
+    rejected = decided(case_id, [report(), c.RejectCase(actor=LEADER, reason="not public")])
+    candidates = [records(events[1:]), records(rejected[1:])]
+    barrier = threading.Barrier(2)
+
+    def write(batch: list[dict]) -> object:
+        barrier.wait()
+        try:
+            return store.append(case_id, 1, batch).appended
+        except ConcurrencyConflict as exc:
+            return exc
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(write, candidates))
+    assert sorted(type(o).__name__ for o in outcomes) == ["ConcurrencyConflict", "int"]
+    winner = candidates[outcomes.index(1)]
+    assert store.records(case_id)[1]["type"] == winner[0]["type"]
+    assert store.case(case_id) == case_row_values(fold(case_id, store.events(case_id)))
+
+    again = new_case_id()
+    same = records(decided(again, [report()]))
+    with ThreadPoolExecutor(2) as pool:
+        appended = list(pool.map(lambda b: store.append(again, 0, b).appended, [same, same]))
+    assert sorted(appended) == [0, 1] and len(store.events(again)) == 1
+
+
+def test_an_append_survives_the_server_closing_its_connections(fresh_db_url: str) -> None:
+    """The activity workers' engine does not ping pooled connections; an append on one
+    the server closed (a restart) goes again on a new one, once."""
+    engine = activity_engine(fresh_db_url)
+    store = EventStore(engine)
+    case_id = new_case_id()
+    events = decided(case_id, [report(), c.FileCase(actor=LEADER)])
+    store.append(case_id, 0, records(events[:1]))
+    killer = make_engine(fresh_db_url, pool_size=1)
+    with killer.begin() as conn:
+        killed = conn.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
+    assert killed
+    assert store.append(case_id, 1, records(events[1:])).appended == 1
+    assert [e.type for e in store.events(case_id)] == ["CaseReported", "CaseFiled"]
+    killer.dispose()
     engine.dispose()
