@@ -22,3 +22,9 @@ class CaseNotFound(StoreError, LookupError):
     def __init__(self, case_id: str) -> None:
         super().__init__(f"no case {case_id!r}")
         self.case_id = case_id
+
+
+class DataRefused(StoreError):
+    """PostgreSQL refused a value of the events (a NUL in a text, a number out of range),
+    or the domain could not read an event back: the same data would be refused again, so
+    the append must not be retried."""

@@ -16,16 +16,17 @@ from typing import Any
 import structlog
 from sqlalchemy import Engine, bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from domain.case import CaseState, fold
 from domain.codec import from_record
 from domain.events import Event
 from store.codec import EVENT_COLUMNS, record_to_row_values, row_to_event, row_to_record
-from store.errors import CaseNotFound, ConcurrencyConflict, StoreError
+from store.errors import CaseNotFound, ConcurrencyConflict, DataRefused, StoreError
 from store.models import CaseRow, EventRow, NotificationRow
 from store.projections import upsert_case
+from store.requests import StepRequestRecord, record_request
 
 log = structlog.get_logger(__name__)
 
@@ -69,7 +70,10 @@ class EventStore:
         expected_version: int,
         records: Sequence[dict[str, Any]],
         notices: Sequence[Notice] = (),
+        request: StepRequestRecord | None = None,
     ) -> AppendOutcome:
+        """Append ``records`` after ``expected_version``, with their notices and the
+        request of the person's step they answer (``store.requests``)."""
         if not records:
             raise StoreError("append needs at least one event")
         checked = [
@@ -91,6 +95,8 @@ class EventStore:
                 events = [row_to_event(r) for r in stored] + [event for _, event in checked]
                 state = fold(case_id, events)
                 upsert_case(session, state)
+                if request is not None:
+                    record_request(session, state, [v["type"] for v in values], request)
                 if notices:
                     session.execute(
                         _INSERT_NOTICES,
@@ -108,6 +114,9 @@ class EventStore:
                     )
         except IntegrityError as exc:  # a writer that bypassed the lock
             raise ConcurrencyConflict(case_id, expected_version, -1, str(exc.orig)) from None
+        except DataError as exc:  # permanent: the same values would be refused again
+            reason = str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc)
+            raise DataRefused(f"case {case_id}: PostgreSQL refused the events: {reason}") from None
         log.info(
             "events_appended",
             case_id=case_id,
@@ -126,7 +135,13 @@ class EventStore:
                 f"case {case_id}: event versions must run on from the expected version "
                 f"(wanted {version}, got {record.get('version')})"
             )
-        event = from_record(record)  # refuses anything the domain could not read back
+        try:
+            event = from_record(record)  # refuses anything the domain could not read back
+        except (LookupError, TypeError, ValueError) as exc:
+            raise DataRefused(
+                f"case {case_id}: event {record.get('type')!r} v{version} cannot be read back: "
+                f"{exc}"
+            ) from None
         values = record_to_row_values(record)
         values["occurred_at"] = event.occurred_at
         return values, event

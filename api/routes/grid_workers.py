@@ -18,13 +18,13 @@ from api.problems import PROBLEM_RESPONSES, Problem
 from api.routes.actions import add_step_route
 from api.routes.cases import read_case
 from api.schemas import CaseDetail, Limit, Offset, Page, TaskOut, case_out
-from api.steps import VerificationBody
 from application.authz import Use
 from application.cases import NewReport
 from application.context import Services, services
 from application.principals import Principal
 from application.read_models import tasks
 from domain.events import Location
+from domain.steps import UPDATE_STEPS
 
 router = APIRouter(tags=["grid workers"], responses=PROBLEM_RESPONSES)
 Svc = Annotated[Services, Depends(services)]
@@ -126,4 +126,4 @@ def my_tasks(
 
 # 核实 under the name a grid worker's app uses; 核查 is the generic `check` step
 # (api.routes.cases), with the same jurisdiction and rules.
-add_step_route(router, "record_verification", VerificationBody, path="verification")
+add_step_route(router, UPDATE_STEPS["record_verification"], path="verification")
