@@ -97,6 +97,15 @@ def described(cls: type) -> dict[str, Input]:
     return found
 
 
+def rule_of(cls: type, name: str) -> TextRule:
+    """The text rule field ``name`` of dataclass ``cls`` declares (a KeyError if none)."""
+    for f in dataclasses.fields(cls):
+        if f.name == name and isinstance(f.metadata.get(TEXT), TextRule):
+            rule: TextRule = f.metadata[TEXT]
+            return rule
+    raise KeyError(f"{cls.__name__}.{name} declares no text rule")
+
+
 def input_fields(cls: type) -> tuple[InputField, ...]:
     """The fields of command ``cls`` a user fills in, in declaration order."""
     hints = typing.get_type_hints(cls)
