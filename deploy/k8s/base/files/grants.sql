@@ -19,6 +19,10 @@ GRANT INSERT ON notifications TO gridcase_disposal;
 GRANT SELECT (id) ON notifications TO gridcase_disposal;
 GRANT SELECT, INSERT, UPDATE ON notifications TO gridcase_supervision;
 GRANT SELECT ON webhook_subscriptions TO gridcase_supervision;
+-- A person's step records its request (idempotency key, fingerprint, answer) with its
+-- events, in the same transaction (store/requests.py); the first answer stands (INSERT …
+-- ON CONFLICT DO NOTHING). The API reads it to answer a repeated key (granted below).
+GRANT INSERT ON step_requests TO gridcase_supervision, gridcase_disposal;
 -- At start each activity worker logs what the working calendar covers and warns when the
 -- official holiday data runs out (store/calendar.py): the imported notices, read only.
 GRANT SELECT ON reference_versions, calendar_years TO gridcase_supervision, gridcase_disposal;
