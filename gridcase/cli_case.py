@@ -23,7 +23,7 @@ from gridcase.cli_common import (
     service,
 )
 from gridcase.cli_steps import register
-from gridcase.render import print_case
+from gridcase.render import print_case, when
 from workflows.types import ActionResult
 
 case_app = typer.Typer(
@@ -51,7 +51,7 @@ def _act(case_id: str, as_: str, step: Step, values: dict[str, Any], key: str | 
             raise Unavailable(hint, code=exc.code) from None
 
     result = run(take)
-    due = f", due {result.stage_due_at.astimezone():%Y-%m-%d %H:%M}" if result.stage_due_at else ""
+    due = f", due {when(result.stage_due_at)}" if result.stage_due_at else ""
     console.print(
         f"case {case_id}: {', '.join(result.events)} -> stage {result.stage} "
         f"(v{result.version}{due})"
