@@ -17,8 +17,8 @@ from sqlalchemy import Engine
 
 from application.errors import Invalid
 from domain import commands as c
-from domain.errors import DomainError
-from domain.inputs import check_inputs
+from domain.errors import DomainError, InvalidCommand
+from domain.inputs import check_inputs, field_problem, rule_of
 from domain.org import District
 from domain.roles import Actor, Role
 from domain.steps import UPDATE_STEPS, Step
@@ -87,3 +87,32 @@ def _in_district(district: District, worker_id: str) -> bool:
     except (DomainError, LookupError):
         return False
     return True
+
+
+# A report's fields (application.cases.NewReport) and the ReportCase field whose rule each
+# is under: a report is checked before its photos are looked up or its case started.
+_REPORT_TEXTS = {
+    "category": "category",
+    "description": "description",
+    "grid": "grid",
+    "photos": "photos",
+    "source": "source",
+    "self_handled": "self_handling_result",
+    "result_photos": "result_photos",
+    "media_urls": "photos",
+}
+
+
+def check_report_texts(what: Any) -> None:
+    """Refuse (``InvalidCommand``, naming the field) a text of a report (``NewReport``)
+    that breaks its rule: what a front end without a derived body checks at its edge."""
+    for name, field in _REPORT_TEXTS.items():
+        value = getattr(what, name)
+        if value is None:
+            continue
+        texts = tuple(value) if isinstance(value, list) else value
+        problem = field_problem(texts, rule_of(c.ReportCase, field))
+        if problem is not None:
+            raise InvalidCommand(f"{name} {problem}")
+    if what.location is not None:
+        check_inputs(what.location, "location.")

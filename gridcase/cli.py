@@ -15,6 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from application.cases import NewReport
 from application.logs import configure_logging
 from application.read_models import LateFilters, late_cases
+from application.steps import check_report_texts
 from domain.events import Location
 from domain.roles import Role
 from domain.sources import stated_sources
@@ -159,6 +160,8 @@ def report(
         source=source,
         self_handled=self_handled,
     )
+    with refusals():
+        check_report_texts(what)  # at the edge: nothing is looked up or started
     who = principal(as_)
     reported = run(lambda: service().report(who, what, report_id))
     verb = "reported" if reported.created else "already reported (same report, same case)"
