@@ -11,11 +11,13 @@ import uuid
 import httpx
 import pytest
 from sqlalchemy import Engine, func, select
+from temporalio.client import Client
 
 from store.models import EventRow
 from store.users import UserStore
 from tests.api.conftest import People, User, new_area, problem, report_body
 from tests.api.test_api_main_line import report, step
+from tests.api.test_application_service import acli
 
 
 def rid(prefix: str = "hy") -> str:
@@ -250,3 +252,24 @@ async def test_a_grid_worker_sees_another_grids_case_only_while_his_task_is_open
     await step(http, acceptor, other_case, "request_verification", {"assignee": second.id})
     problem(await http.get(other, headers=outsider.headers), 404, "not_found")
     assert (await http.get(other, headers=second.headers)).status_code == 200
+
+
+async def test_the_cli_refuses_a_bad_report_before_anything(
+    people: People, client: Client, db_url: str, api_engine: Engine
+) -> None:
+    area = new_area()
+    worker = people.make("grid_worker", area.grid(0, 1))
+    case_id = rid("cli")
+    base = ["report", "--id", case_id, "--category", "E0101", "--grid", area.grid(0, 1)]
+    as_ = ["--as", f"grid_worker:{worker.id}"]
+    for extra, found in (
+        (["--description", "NUL\x00"], "description contains a NUL"),
+        (
+            ["--description", "ok", "--address", "Rd\n1", "--lon", "113.6", "--lat", "34.8"],
+            "location.address contains a line break",
+        ),
+        (["--description", "ok", "--source", "<script>"], "is not one a 网格员 grid_worker"),
+    ):
+        result = await acli(client, db_url, *base, *as_, *extra)
+        assert result.exit_code == 2 and found in result.output, result.output
+    assert events_of(api_engine, case_id) == 0
