@@ -22,8 +22,10 @@ from temporalio.client import RPCError, RPCStatusCode
 from application.errors import Duplicate, Forbidden, Invalid, NotFound, ServiceError, Unavailable
 from domain.errors import (
     DeadlineNotReached,
+    DeadlinePassed,
     DomainError,
     NotYourCase,
+    OutOfOrder,
     WrongRole,
     WrongStage,
 )
@@ -41,6 +43,8 @@ _DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (NotYourCase, 403),
     (WrongStage, 409),
     (DeadlineNotReached, 409),
+    (DeadlinePassed, 409),
+    (OutOfOrder, 409),
 )
 # The application layer's refusals by HTTP status.
 _SERVICE_STATUS: tuple[tuple[type[ServiceError], int], ...] = (

@@ -27,6 +27,7 @@ from domain.errors import DomainError
 from domain.events import CaseReported, Event, Location, payload_fields
 from domain.policy import CenterPolicy
 from domain.roles import Actor, Role
+from domain.steps.disposal import extension_refused_at
 from domain.routing import Router
 from domain.taxonomy import default_taxonomy
 from domain.timers import next_timer
@@ -193,12 +194,21 @@ class _Walk:
 
     def step(self, command: c.Command) -> bool:
         """Take ``command`` after a delay, or stop (the case stays open) if that is later
-        than now. The ladder runs up to the moment of the step."""
+        than now. The ladder runs up to the moment of the step. A department asks for an
+        extension only before its deadline, and a late answer to it is a denial (the
+        default policy allows no late extensions)."""
         at = self.t + self._delay()
         if at > self.gen.now:
             return False
         self._timers_until(at)
         self.t = at
+        if isinstance(command, c.RequestExtension) and extension_refused_at(self.state, at):
+            return True  # too late to ask: the department goes on without one
+        if isinstance(command, c.DecideExtension):
+            if self.state.pending is None:
+                return True
+            if extension_refused_at(self.state, at):
+                command = c.DecideExtension(actor=command.actor, approve=False, note="too late")
         self.apply(command, at)
         return True
 

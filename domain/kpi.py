@@ -17,6 +17,7 @@ Rate (name in tables)      anchor: the case counts in the period this falls in
 - rework 返工率                disposal deadline; reworked / due
 - extension 延期率             disposal deadline; extended / due
 - accurate_dispatch 准确派遣率  disposal deadline; (dispatched − returned/reworked) / dispatched
+- return 回退率                disposal deadline; returned / dispatched
 - on_time_filing 按时立案率     verify-stage deadline; filed by it / due to be filed
 - valid_report 有效上报率       CaseReported.occurred_at; valid / decided reports
 - on_time_verify 按期核实率     VerificationRequested.verify_due_at; verified by it / tasks
@@ -31,15 +32,19 @@ Definitions:
   ReworkOrdered; none while the case is suspended (挂账 stops the clock) and none for a
   case never dispatched. The "due" population is the cases dispatched at least once,
   not cancelled (作废 cases are erroneous), whose disposal deadline is in the period.
-- Disposed on time: the last FeedbackSubmitted before ClosureCheckPassed was at or
-  before the disposal deadline in force when it was submitted.
+- Disposed on time: the check passed (ClosureCheckPassed) and the disposal was not late
+  by the one lateness rule (``domain.lateness``): no feedback of the disposal came after
+  the disposal deadline in force when it was submitted, and no extension was granted
+  after that deadline had passed. A re-dispatch after a return starts a new disposal.
+  This is exactly the closing type: a closed case is on time iff it closed "normal".
 - Closed on time: closed (CaseClosed), disposed on time, and closed at or before the
   close stage's deadline (ClosureCheckPassed.due_at).
 - Reworked: at least one ReworkOrdered (for a department: ordered to that department).
   Extended: at least one ExtensionGranted.
 - Accurate dispatch: over the cases dispatched to the object (for a department: to that
   department at least once), those neither returned (for a department: by it) nor
-  reworked (for a department: at it).
+  reworked (for a department: at it). Return (回退率): over the same cases, those
+  returned (for a department: by it).
 - Filing: the deadline is the due_at of the event that last opened the verify stage
   (CaseReported, or SelfHandlingRejected); due to be filed are those cases except the
   ones that ended unfiled (rejected, merged, self-handling approved). Filed on time:
@@ -117,6 +122,7 @@ RATES: dict[str, str] = {
     "rework": "返工率",
     "extension": "延期率",
     "accurate_dispatch": "准确派遣率",
+    "return": "回退率",
     "on_time_filing": "按时立案率",
     "valid_report": "有效上报率",
     "on_time_verify": "按期核实率",
@@ -325,9 +331,11 @@ class _Counter:
                 wrong = key in f.returned_from or key in f.reworked_at
             else:
                 wrong = bool(f.returned_from or f.reworked_at)
+            returned = key in f.returned_from if dept else bool(f.returned_from)
             for t in self.tallies_for(f.disposal_due_at, (key,)):
                 t.counts["dispatched"] += 1
                 t.rate("accurate_dispatch", not wrong)
+                t.rate("return", returned)
 
     def missed_report(self, period: Period, worker: str, grids: set[str]) -> Ratio:
         reporters = [r for g in sorted(grids) if g for r in self.reports.get((period, g), [])]

@@ -5,7 +5,8 @@ type: its name (the workflow update and the API path), its CLI name, its labels,
 that may take it, the stages it needs, its side (supervision or disposal: which worker
 records its events), whether a person or the engine takes it, the events it emits with
 their labels and notices, what it requires of the case and the actor before any input is
-looked at (``requires``), and the decision itself. ``domain.steps`` collects the
+looked at (``requires``) and of the moment it is taken (``in_time``), and the decision
+itself. ``domain.steps`` collects the
 declarations; the decider, the workflow's routing, the timeline's labels and the notices
 are derived from them.
 """
@@ -71,6 +72,8 @@ class Emits:
 
 
 Requirement = Callable[[CaseState, Actor], None]
+# What the step requires of the moment it is taken (e.g. a deadline not passed yet).
+TimeRequirement = Callable[[CaseState, datetime], None]
 Decision = Callable[[CaseState, Any, datetime], list[Event]]
 
 
@@ -91,6 +94,8 @@ class Step:
     emits: tuple[Emits, ...]
     # What the case and the actor must be, whatever the input (raises a DomainError).
     requires: Requirement
+    # What the moment must be, whatever the input (None: any moment).
+    in_time: TimeRequirement | None
     # The events of the command, after role, stage and ``requires`` were checked.
     decide: Decision
     cli_name: str = ""  # `gridcase case <cli>`, when not the name with dashes
@@ -139,6 +144,7 @@ def step(
     human: bool = True,
     cli: str = "",
     requires: Requirement = nothing_required,
+    in_time: TimeRequirement | None = None,
 ) -> Callable[
     [Callable[[CaseState, C, datetime], list[Event]]],
     Callable[[CaseState, C, datetime], list[Event]],
@@ -160,6 +166,7 @@ def step(
                 human=human,
                 emits=tuple(emits),
                 requires=requires,
+                in_time=in_time,
                 decide=decide,
                 cli_name=cli,
             )

@@ -4,13 +4,20 @@ merging duplicates. Supervision's side."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import datetime
 
 from domain import commands as c
 from domain import events as e
 from domain.errors import InvalidCommand, NotYourCase, WrongStage
 from domain.roles import Actor, Role
-from domain.rules import DEFAULT_RULES, DEFAULT_STAGE_LIMITS, CaseRules, rules_from_seconds
+from domain.rules import (
+    DEFAULT_RULES,
+    DEFAULT_STAGE_LIMITS,
+    CaseRules,
+    legacy_rules,
+    rules_from_seconds,
+)
 from domain.stages import Stage
 from domain.state import CaseState
 from domain.steps.common import CENTER_FILERS, NO_CLOCK, OPEN_STAGES, clock, text
@@ -37,6 +44,16 @@ def _rules_of(cmd: c.ReportCase) -> CaseRules:
         if not known.is_open:
             raise InvalidCommand(f"stage limits: stage {stage} is terminal and has no limit")
     return rules
+
+
+def with_legacy_rules(cmd: c.ReportCase) -> c.ReportCase:
+    """The report as a case started before the lateness rules decided it: its rules say
+    so (``domain.rules.LEGACY_RULES``), as its recorded CaseReported reads back."""
+    try:
+        rules = _rules_of(cmd)
+    except InvalidCommand:
+        return cmd  # refused either way
+    return replace(cmd, rules=legacy_rules(rules))
 
 
 @step(
