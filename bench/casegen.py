@@ -27,8 +27,8 @@ from domain.errors import DomainError
 from domain.events import CaseReported, Event, Location, payload_fields
 from domain.policy import CenterPolicy
 from domain.roles import Actor, Role
-from domain.steps.disposal import extension_refused_at
 from domain.routing import Router
+from domain.steps.disposal import extension_refused_at
 from domain.taxonomy import default_taxonomy
 from domain.timers import next_timer
 from store.calendar_sources import CASE_YEARS, shipped_calendar

@@ -87,9 +87,7 @@ def _in_time_order(state: CaseState, command: c.Command, now: datetime) -> None:
         )
 
 
-def allowed_steps(
-    state: CaseState, actor: Actor, now: datetime | None = None
-) -> tuple[Step, ...]:
+def allowed_steps(state: CaseState, actor: Actor, now: datetime | None = None) -> tuple[Step, ...]:
     """The steps ``actor`` may take on the case now (workflow updates, in declaration
     order): those ``decide`` would not refuse by role, stage or the case's standing for
     some input — and, given ``now``, by the moment (an extension after the deadline).

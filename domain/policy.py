@@ -30,8 +30,7 @@ PER_CASE_KEYS = frozenset({"conditions", "urgency", "self_handling", "calendar"}
 RELEASE_KEYS = frozenset({"yellow_in_limit_unit"})
 URGENT_KEY = "urgent_stage_limits"
 POLICY_KEYS = tuple(
-    [f.name for f in fields(CaseRules) if f.name not in PER_CASE_KEYS | RELEASE_KEYS]
-    + [URGENT_KEY]
+    [f.name for f in fields(CaseRules) if f.name not in PER_CASE_KEYS | RELEASE_KEYS] + [URGENT_KEY]
 )
 
 

@@ -234,7 +234,9 @@ class Model:
         self.disposal_due = now + minutes(self.allowed)
 
     def too_late_to_extend(self, now: datetime) -> bool:
-        return not self.late_extensions and self.disposal_due is not None and now > self.disposal_due
+        return (
+            not self.late_extensions and self.disposal_due is not None and now > self.disposal_due
+        )
 
     def owns(self, actor: Actor) -> bool:
         return actor.unit == self.department
@@ -706,9 +708,9 @@ def test_the_random_sequences_reached_every_event_type() -> None:
     # Run alone, the property is driven here first; a rare unlucky run gets two more rounds
     # rather than a flaky failure (each round is a fresh set of random sequences).
     for _ in range(3):
-        if set(EVENT_TYPES) <= EVENTS_REACHED and CLOSING_TYPES == {"normal", "overdue"}:
+        if set(EVENT_TYPES) <= EVENTS_REACHED and {"normal", "overdue"} == CLOSING_TYPES:
             break
         test_decider_matches_the_model_and_fold_equals_state()
     assert set(EVENT_TYPES) <= EVENTS_REACHED, set(EVENT_TYPES) - EVENTS_REACHED
     # Both verdicts were compared with the KPI's.
-    assert CLOSING_TYPES == {"normal", "overdue"}
+    assert {"normal", "overdue"} == CLOSING_TYPES
