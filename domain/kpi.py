@@ -245,7 +245,9 @@ class KpiRow:
 
 
 @dataclass
-class _Tally:
+class Tally:
+    """What is counted for one object in one period (from case facts, or from SQL)."""
+
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
     hits: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RATES, 0))
     of: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RATES, 0))
@@ -255,6 +257,22 @@ class _Tally:
         self.of[name] += 1
         self.hits[name] += hit
 
+    def add(self, name: str, hits: int, of: int) -> None:
+        self.hits[name] += hits
+        self.of[name] += of
+
+
+Tallies = Mapping[tuple[Period, str], Tally]
+# (period, grid) -> how many cases each reporter reported there ("" for public channels).
+Reports = Mapping[tuple[Period, str], Mapping[str, int]]
+
+
+def missed_report(reports: Reports, period: Period, worker: str, grids: Iterable[str]) -> Ratio:
+    """漏报得分 of ``worker``: over the cases reported in his grids in the period (merged
+    duplicates left out), the share he reported himself."""
+    found = [reports.get((period, g), {}) for g in sorted(set(grids)) if g]
+    return Ratio(sum(n.get(worker, 0) for n in found), sum(sum(n.values()) for n in found))
+
 
 class _Counter:
     def __init__(
@@ -262,16 +280,16 @@ class _Counter:
     ) -> None:
         self.kind, self.periods, self.tz = kind, periods, tz
         self.end = periods[-1].end if as_of is None else min(periods[-1].end, as_of)
-        self.tallies: dict[tuple[Period, str], _Tally] = defaultdict(_Tally)
+        self.tallies: dict[tuple[Period, str], Tally] = defaultdict(Tally)
         # (period, grid) -> reporters of the cases reported there (for missed_report).
-        self.reports: dict[tuple[Period, str], list[str]] = defaultdict(list)
+        self.reports: dict[tuple[Period, str], dict[str, int]] = defaultdict(dict)
 
     def period(self, at: datetime | None) -> Period | None:
         if at is None or at < self.periods[0].start or at >= self.end:
             return None
         return period_of(self.periods[0].kind, at.astimezone(self.tz).date(), self.tz)
 
-    def tallies_for(self, at: datetime | None, keys: Iterable[str]) -> Iterator[_Tally]:
+    def tallies_for(self, at: datetime | None, keys: Iterable[str]) -> Iterator[Tally]:
         period = self.period(at)
         if period is not None:
             for key in dict.fromkeys(k for k in keys if k):
@@ -295,7 +313,9 @@ class _Counter:
             t.grids.add(f.reporter_unit)
         period = self.period(f.reported_at)
         if worker and period is not None and f.outcome != "merged":
-            self.reports[(period, f.grid)].append(f.reporter if reporter else "")
+            counts = self.reports[(period, f.grid)]
+            who = f.reporter if reporter else ""
+            counts[who] = counts.get(who, 0) + 1
         if f.due_to_file:
             for t in self.tallies_for(f.file_due_at, own):
                 t.rate("on_time_filing", f.filed_on_time)
@@ -337,10 +357,6 @@ class _Counter:
                 t.rate("accurate_dispatch", not wrong)
                 t.rate("return", returned)
 
-    def missed_report(self, period: Period, worker: str, grids: set[str]) -> Ratio:
-        reporters = [r for g in sorted(grids) if g for r in self.reports.get((period, g), [])]
-        return Ratio(sum(r == worker for r in reporters), len(reporters))
-
 
 def score(components: Mapping[str, float | None], weights: Mapping[str, float]) -> float | None:
     present = {k: w for k, w in weights.items() if w and components.get(k) is not None}
@@ -380,14 +396,31 @@ def evaluate_facts(
     counter = _Counter(object_kind, periods_between(period_kind, start, end, tz), tz, as_of)
     for f in facts:
         counter.add(f)
+    return kpi_rows(object_kind, counter.tallies, counter.reports, weights)
+
+
+def kpi_rows(
+    object_kind: ObjectKind,
+    tallies: Tallies,
+    reports: Reports,
+    weights: Mapping[str, float] | None = None,
+) -> list[KpiRow]:
+    """The rows of counted ``tallies``: rates, components, score and grade per object and
+    period (``reports`` for grid workers' missed_report). Shared by the fold here and the
+    SQL aggregation of the projection (store.kpi), so both score alike.
+
+    Rows come ordered by period, then score (highest first, None last), then key.
+    """
+    weights = dict(DEFAULT_WEIGHTS[object_kind] if weights is None else weights)
+    check_weights(weights)
     busiest: dict[Period, int] = defaultdict(int)
-    for (period, _), tally in counter.tallies.items():
+    for (period, _), tally in tallies.items():
         busiest[period] = max(busiest[period], tally.counts["due"])
     rows = []
-    for (period, key), tally in counter.tallies.items():
+    for (period, key), tally in tallies.items():
         rates = {n: Ratio(tally.hits[n], tally.of[n]) for n in RATES}
         if object_kind is ObjectKind.GRID_WORKER:
-            rates["missed_report"] = counter.missed_report(period, key, tally.grids)
+            rates["missed_report"] = missed_report(reports, period, key, tally.grids)
         components: dict[str, float | None] = {n: r.value for n, r in rates.items()}
         rework = rates["rework"].value
         components["no_rework"] = None if rework is None else 1 - rework

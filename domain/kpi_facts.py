@@ -178,42 +178,57 @@ class _Fold:
                 self.supervisions.append((ev.occurred_at, ev.level, ev.department))
 
 
+class FactsFold:
+    """The facts folded one event at a time (a rebuild folds every stream once)."""
+
+    def __init__(self) -> None:
+        self._fold = _Fold()
+        self._reported: e.CaseReported | None = None
+
+    def on(self, ev: e.Event) -> None:
+        if isinstance(ev, e.CaseReported):
+            self._reported = ev
+        self._fold.on(ev)
+
+    def facts(self) -> CaseFacts | None:
+        """The facts so far (None without a report)."""
+        reported, fold = self._reported, self._fold
+        if reported is None:
+            return None
+        return CaseFacts(
+            case_id=reported.case_id,
+            reported_at=reported.occurred_at,
+            reporter=reported.actor.id,
+            reporter_role=reported.actor.role.value,
+            reporter_unit=reported.actor.unit,
+            source=reported.source,
+            grid=reported.grid,
+            category=reported.category,
+            outcome=fold.outcome,
+            departments=tuple(fold.departments),
+            final_department=fold.final_department,
+            returned_from=tuple(fold.returned),
+            reworked_at=tuple(fold.reworked),
+            extensions=fold.extensions,
+            filed_at=fold.filed_at,
+            file_due_at=fold.file_due_at,
+            verifier=fold.verifier,
+            verifier_unit=fold.verifier_unit,
+            verify_due_at=fold.verify_due_at,
+            verified_at=fold.verified_at,
+            disposal_due_at=None if fold.suspended else fold.deadline,
+            disposed=fold.disposed,
+            disposal_on_time=fold.disposal_on_time,
+            checks=tuple(fold.checks),
+            closed_at=fold.closed_at,
+            close_due_at=fold.close_due_at,
+            supervisions=tuple(fold.supervisions),
+        )
+
+
 def case_facts(events: Iterable[e.Event]) -> CaseFacts | None:
     """The facts of one case from its events in version order (None without a report)."""
-    fold = _Fold()
-    reported: e.CaseReported | None = None
+    fold = FactsFold()
     for ev in events:
-        if isinstance(ev, e.CaseReported):
-            reported = ev
         fold.on(ev)
-    if reported is None:
-        return None
-    return CaseFacts(
-        case_id=reported.case_id,
-        reported_at=reported.occurred_at,
-        reporter=reported.actor.id,
-        reporter_role=reported.actor.role.value,
-        reporter_unit=reported.actor.unit,
-        source=reported.source,
-        grid=reported.grid,
-        category=reported.category,
-        outcome=fold.outcome,
-        departments=tuple(fold.departments),
-        final_department=fold.final_department,
-        returned_from=tuple(fold.returned),
-        reworked_at=tuple(fold.reworked),
-        extensions=fold.extensions,
-        filed_at=fold.filed_at,
-        file_due_at=fold.file_due_at,
-        verifier=fold.verifier,
-        verifier_unit=fold.verifier_unit,
-        verify_due_at=fold.verify_due_at,
-        verified_at=fold.verified_at,
-        disposal_due_at=None if fold.suspended else fold.deadline,
-        disposed=fold.disposed,
-        disposal_on_time=fold.disposal_on_time,
-        checks=tuple(fold.checks),
-        closed_at=fold.closed_at,
-        close_due_at=fold.close_due_at,
-        supervisions=tuple(fold.supervisions),
-    )
+    return fold.facts()

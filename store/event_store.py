@@ -4,7 +4,8 @@ activity checks); every list, board and count is in ``application.read_models``.
 
 ``append`` is optimistic (expected version) and idempotent: appending exactly the events
 already stored at those versions is a no-op, so a retried activity writes nothing twice.
-The case projection (and any notices) are written in the same transaction as the events.
+The case projection, the evaluation facts (``kpi_facts``) and any notices are written in
+the same transaction as the events.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from domain.codec import from_record
 from domain.events import Event
 from store.codec import EVENT_COLUMNS, record_to_row_values, row_to_event, row_to_record
 from store.errors import CaseNotFound, ConcurrencyConflict, StoreError
+from store.kpi_projection import upsert_kpi_facts
 from store.models import CaseRow, EventRow, NotificationRow
 from store.projections import upsert_case
 
@@ -91,6 +93,7 @@ class EventStore:
                 events = [row_to_event(r) for r in stored] + [event for _, event in checked]
                 state = fold(case_id, events)
                 upsert_case(session, state)
+                upsert_kpi_facts(session, events, state.version)
                 if notices:
                     session.execute(
                         _INSERT_NOTICES,

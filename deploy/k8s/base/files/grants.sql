@@ -8,12 +8,14 @@ GRANT USAGE ON SCHEMA public TO gridcase_supervision, gridcase_disposal, gridcas
 
 -- Both activity workers append to a case's stream (store/event_store.py::append): advisory
 -- lock, read the stream's version and events, INSERT events (append-only: no UPDATE or
--- DELETE, the trigger refuses them anyway), upsert the `cases` projection, INSERT the
--- notices the events call for (outbox). Supervision also reads `cases` to check a merge
+-- DELETE, the trigger refuses them anyway), upsert the `cases` projection and the
+-- evaluation facts (`kpi_facts`, store/kpi_projection.py), INSERT the notices the events
+-- call for (outbox). Supervision also reads `cases` to check a merge
 -- target, and drains the outbox (claim with FOR UPDATE SKIP LOCKED, mark delivered/failed)
 -- to the active webhook subscriptions.
 GRANT SELECT, INSERT ON events TO gridcase_supervision, gridcase_disposal;
 GRANT SELECT, INSERT, UPDATE ON cases TO gridcase_supervision, gridcase_disposal;
+GRANT SELECT, INSERT, UPDATE ON kpi_facts TO gridcase_supervision, gridcase_disposal;
 GRANT INSERT ON notifications TO gridcase_disposal;
 -- SQLAlchemy inserts a notice with RETURNING notifications.id: SELECT on that column only.
 GRANT SELECT (id) ON notifications TO gridcase_disposal;
