@@ -1,8 +1,10 @@
-"""Evaluation (综合评价, docs/field-facts.md §7): rates and scores folded from the event log alone.
+"""Evaluation (综合评价, docs/field-facts.md §7): rates and scores from the event log alone.
 
 Each case's events are folded into one :class:`CaseFacts` (:func:`case_facts`); the facts
 are then counted per period and per evaluated object (:func:`evaluate_facts`). Nothing
-else is read, so the same log always gives the same tables.
+else is read, so the same log always gives the same tables. The store keeps the facts as
+a projection and counts them in SQL (store/kpi.py), scoring with the same
+:func:`kpi_rows`; this pure computation is the reference a property test holds it to.
 
 When a case counts, and in which period ("each a count over the cases that were due in
 the period"): every rate has one anchor time per case (or per task), and the case counts
@@ -90,18 +92,36 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from enum import StrEnum
 
 from domain.kpi_facts import CaseFacts
+from domain.periods import Period, PeriodKind, period_of, periods_between
+
+__all__ = [  # the periods are re-exported: callers count and period from one module
+    "COUNTS",
+    "DEFAULT_WEIGHTS",
+    "DISPOSAL_RATES",
+    "GRADES",
+    "RATES",
+    "REGION_PREFIX",
+    "KpiRow",
+    "ObjectKind",
+    "Period",
+    "PeriodKind",
+    "Ratio",
+    "Tally",
+    "check_weights",
+    "evaluate_facts",
+    "grade",
+    "kpi_rows",
+    "missed_report",
+    "period_of",
+    "periods_between",
+    "score",
+]
 from domain.roles import Role
 from domain.stages import SupervisionLevel
-
-
-class PeriodKind(StrEnum):
-    DAY = "day"
-    WEEK = "week"  # Monday to Sunday
-    MONTH = "month"
 
 
 class ObjectKind(StrEnum):
@@ -171,49 +191,6 @@ def grade(score: float | None) -> str:
     if score is None:
         return "-"
     return next((g for floor, g in GRADES if score >= floor), "E")
-
-
-# Periods
-
-
-@dataclass(frozen=True, order=True)
-class Period:
-    start: datetime
-    end: datetime
-    kind: PeriodKind
-
-    @property
-    def label(self) -> str:
-        day = self.start.date()
-        if self.kind is PeriodKind.MONTH:
-            return f"{day:%Y-%m}"
-        if self.kind is PeriodKind.WEEK:
-            year, week, _ = day.isocalendar()
-            return f"{year}-W{week:02d}"
-        return day.isoformat()
-
-
-def period_of(kind: PeriodKind, day: date, tz: tzinfo) -> Period:
-    """The period of ``kind`` holding local date ``day``: [local midnight, next start)."""
-    if kind is PeriodKind.DAY:
-        first, after = day, day + timedelta(days=1)
-    elif kind is PeriodKind.WEEK:
-        first = day - timedelta(days=day.weekday())
-        after = first + timedelta(days=7)
-    else:
-        first = day.replace(day=1)
-        after = (first + timedelta(days=32)).replace(day=1)
-    return Period(
-        datetime.combine(first, time(), tzinfo=tz), datetime.combine(after, time(), tzinfo=tz), kind
-    )
-
-
-def periods_between(kind: PeriodKind, start: datetime, end: datetime, tz: tzinfo) -> list[Period]:
-    """The periods of ``kind`` that overlap [start, end), in order."""
-    found = [period_of(kind, start.astimezone(tz).date(), tz)]
-    while found[-1].end < end:
-        found.append(period_of(kind, found[-1].end.astimezone(tz).date(), tz))
-    return found
 
 
 # Counting
