@@ -202,9 +202,9 @@ class CaseRules:
         return TimeLimit(left, unit) if left > 0 else None
 
 
-# What the rules of a case reported before issue 9's rules meant (CaseReported schema 2,
-# and workflows started before the patch "lateness-rules"): yellow at the warn share of the
-# wall-clock time left, extensions granted whenever asked.
+# What the rules of a case reported before the lateness rules (docs/process.md) meant
+# (CaseReported schema 2, and workflows started before the patch "lateness-rules"): yellow
+# at the warn share of the wall-clock time left, extensions granted whenever asked.
 LEGACY_RULES: dict[str, Any] = {"yellow_in_limit_unit": False, "late_extensions": True}
 
 

@@ -133,6 +133,11 @@ class CaseRow(Base):
     pending_request_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+# Cases dispatched to a department other than the one holding them (a return): the only
+# ones whose dispatch accuracy is not the holder's (store/kpi.py reads them apart).
+REDISPATCHED = "due_for_disposal AND (cardinality(departments) > 1 OR final_department = '')"
+
+
 class KpiFactsRow(Base):
     """What evaluation (综合评价) counts of each case: ``domain.kpi_facts.CaseFacts`` folded
     from its events, one row per case, written with every append (store/kpi_projection.py)
@@ -159,6 +164,12 @@ class KpiFactsRow(Base):
                 "closed_on_time",
             ],
             postgresql_where=text("due_for_disposal"),
+        ),
+        Index(
+            "ix_kpi_facts_redispatched",
+            "disposal_due_at",
+            postgresql_include=["departments", "final_department", "returned_from", "reworked_at"],
+            postgresql_where=text(REDISPATCHED),
         ),
         Index("ix_kpi_facts_reported_at", "reported_at"),
         Index("ix_kpi_facts_file_due_at", "file_due_at", postgresql_where=text("due_to_file")),

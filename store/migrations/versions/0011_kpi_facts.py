@@ -82,6 +82,15 @@ def upgrade() -> None:
         ],
         postgresql_where=sa.text("due_for_disposal"),
     )
+    op.create_index(
+        "ix_kpi_facts_redispatched",
+        "kpi_facts",
+        ["disposal_due_at"],
+        postgresql_include=["departments", "final_department", "returned_from", "reworked_at"],
+        postgresql_where=sa.text(
+            "due_for_disposal AND (cardinality(departments) > 1 OR final_department = '')"
+        ),
+    )
     op.create_index("ix_kpi_facts_reported_at", "kpi_facts", ["reported_at"])
     op.create_index(
         "ix_kpi_facts_file_due_at",
