@@ -24,8 +24,10 @@ from api.open311_format import error_response, format_of_path
 from application.errors import Duplicate, Forbidden, Invalid, NotFound, ServiceError, Unavailable
 from domain.errors import (
     DeadlineNotReached,
+    DeadlinePassed,
     DomainError,
     NotYourCase,
+    OutOfOrder,
     WrongRole,
     WrongStage,
 )
@@ -47,6 +49,8 @@ _DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (NotYourCase, 403),
     (WrongStage, 409),
     (DeadlineNotReached, 409),
+    (DeadlinePassed, 409),
+    (OutOfOrder, 409),
 )
 # The application layer's refusals by HTTP status.
 _SERVICE_STATUS: tuple[tuple[type[ServiceError], int], ...] = (

@@ -87,6 +87,10 @@ class CaseOut(BaseModel):
     urge_count: int = 0
     closed_at: Timestamp | None = None
     closing_type: str = ""
+    # The disposal is late by the one lateness rule (domain.lateness): a feedback after the
+    # deadline in force, or an extension granted after it had passed. The closing type and
+    # the KPIs give the same verdict.
+    disposal_late: bool = False
     merged_into: str = ""
     redacted: bool = False
 

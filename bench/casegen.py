@@ -7,8 +7,9 @@ main line (with some rejects, reworks and extensions) with ``domain.case.decide`
 is applied exactly as CaseWorkflow would, whenever its moment comes before the next step or
 before ``now``. A step that would happen after ``now`` is not taken, so the case stays open
 there: the mix of stages and of overdue cases comes out of the ages and the delays, not out
-of a table of stages. The projection row is ``store.projections.case_row_values`` of the
-folded state, so what is loaded is what the live system would have written.
+of a table of stages. The projection rows are ``store.projections.case_row_values`` of the
+folded state and ``store.kpi_projection.kpi_row_values`` of the folded evaluation facts,
+so what is loaded is what the live system would have written.
 """
 
 from __future__ import annotations
@@ -25,12 +26,15 @@ from domain.codec import encode, to_record
 from domain.demo_district import generate_demo_district
 from domain.errors import DomainError
 from domain.events import CaseReported, Event, Location, payload_fields
+from domain.kpi_facts import FactsFold
 from domain.policy import CenterPolicy
 from domain.roles import Actor, Role
 from domain.routing import Router
+from domain.steps.disposal import extension_refused_at
 from domain.taxonomy import default_taxonomy
 from domain.timers import next_timer
 from store.calendar_sources import CASE_YEARS, shipped_calendar
+from store.kpi_projection import kpi_row_values
 from store.projections import case_row_values
 
 LEADER = Actor(id="leader-01", role=Role.SHIFT_LEADER)
@@ -45,6 +49,7 @@ MAX_TIMERS = 6  # per wait: warning, overdue, two cards and a little slack
 class GeneratedCase:
     records: list[dict[str, Any]]  # domain.codec records, versions 1..n
     row: dict[str, Any]  # the cases projection row
+    kpi: dict[str, Any]  # the kpi_facts projection row
 
 
 class CaseGenerator:
@@ -159,12 +164,14 @@ class _Walk:
     def __init__(self, gen: CaseGenerator, case_id: str, t: datetime) -> None:
         self.gen = gen
         self.state: CaseState = initial_state(case_id)
+        self.facts = FactsFold()
         self.t = t
         self.records: list[dict[str, Any]] = []
 
     def apply(self, command: c.Command, at: datetime) -> None:
         for event in decide(self.state, command, at):
             self.state = evolve(self.state, event)
+            self.facts.on(event)
             self.records.append(self.gen.record(event))
 
     def _delay(self) -> timedelta:
@@ -193,15 +200,27 @@ class _Walk:
 
     def step(self, command: c.Command) -> bool:
         """Take ``command`` after a delay, or stop (the case stays open) if that is later
-        than now. The ladder runs up to the moment of the step."""
+        than now. The ladder runs up to the moment of the step. A department asks for an
+        extension only before its deadline, and a late answer to it is a denial (the
+        default policy allows no late extensions)."""
         at = self.t + self._delay()
         if at > self.gen.now:
             return False
         self._timers_until(at)
         self.t = at
+        if isinstance(command, c.RequestExtension) and extension_refused_at(self.state, at):
+            return True  # too late to ask: the department goes on without one
+        if isinstance(command, c.DecideExtension):
+            if self.state.pending is None:
+                return True
+            if extension_refused_at(self.state, at):
+                command = c.DecideExtension(actor=command.actor, approve=False, note="too late")
         self.apply(command, at)
         return True
 
     def done(self) -> GeneratedCase:
         self._timers_until(self.gen.now)
-        return GeneratedCase(self.records, case_row_values(self.state))
+        facts = self.facts.facts()
+        assert facts is not None
+        kpi = kpi_row_values(facts, self.state.version)
+        return GeneratedCase(self.records, case_row_values(self.state), kpi)

@@ -9,8 +9,10 @@ pooled connection, and the median is reported.
   behind the API's /v1/cases/overdue and the CLI's `gridcase overdue` (a page and its total);
 - overdue by department: the same read with ``department = …``, for the department with
   the most open cases;
-- KPI: store.kpi.evaluate(month, by department), which folds the event log of every case
-  that counts in the month: it grows with the log, not with the page; reported as is.
+- KPI: store.kpi.evaluate(month, by department), the table of the current month, as
+  `gridcase kpi` and GET /v1/kpi read it: SQL aggregation over the kpi_facts projection
+  (one row per case, loaded by bench.bulk as the append path writes it). Target: under
+  1 s at 1M cases.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from store.models import CaseRow
 
 TARGET_GROWTH = 2.0
 TARGET_MS = 50.0
+TARGET_KPI_MS = 1000.0  # the KPI month at the largest size (1M cases)
 GENERATED_PER_STEP = 100_000  # beyond this, histories are loaded several times (copies)
 
 
@@ -126,6 +129,9 @@ def run(root: Path, options: Options) -> Result:
         misses.append(f"growth {growth:.1f}x is {growth - TARGET_GROWTH:.1f} over")
     if large["overdue_ms"] >= TARGET_MS:
         misses.append(f"{large['overdue_ms']:.0f} ms is {large['overdue_ms'] - TARGET_MS:.0f} over")
+    if large["kpi_month_ms"] >= TARGET_KPI_MS:
+        over = large["kpi_month_ms"] - TARGET_KPI_MS
+        misses.append(f"KPI month {large['kpi_month_ms']:.0f} ms is {over:.0f} over")
     figures: dict[str, Any] = {"overdue_growth_largest_over_smallest": growth}
     for n, s in steps.items():
         for key in ("overdue_ms", "overdue_department_ms", "kpi_month_ms", "kpi_cases_read"):
@@ -142,8 +148,9 @@ def run(root: Path, options: Options) -> Result:
         f"sizes {sorted(steps)}: the targets are judged on the largest and smallest measured",
         f"medians of {runs} warm runs (2 untimed first); KPI: median of 3 when under 2 s, "
         "else one run",
-        "KPI reads and folds the event log of every case counting in the month "
-        "(store.kpi.case_facts_in), so it grows with the log; no projection serves it",
+        "KPI: SQL over the kpi_facts projection (store.kpi), cases_read = facts rows "
+        "aggregated; the loader VACUUMs kpi_facts after loading (as autovacuum would), so "
+        "its covering index is read without the table",
         f"PostgreSQL {pg_version} (pgserver, default settings), loader: COPY, "
         "synchronous_commit off, ANALYZE after each step",
     ]
@@ -151,7 +158,10 @@ def run(root: Path, options: Options) -> Result:
         name="queries",
         figures=figures | {"steps": steps},
         unit="ms (median, warm)",
-        target=f"overdue largest/smallest <= {TARGET_GROWTH:g} and < {TARGET_MS:g} ms at largest",
+        target=(
+            f"overdue largest/smallest <= {TARGET_GROWTH:g} and < {TARGET_MS:g} ms at largest; "
+            f"KPI month < {TARGET_KPI_MS / 1000:g} s at largest"
+        ),
         passed=not misses,
         miss="; ".join(misses),
         notes=notes,

@@ -43,6 +43,7 @@ def run(root: Path, options: Options) -> Result:
     if not report.clean:
         miss.append(
             f"not clean: {len(report.missing)} missing, {len(report.extra)} extra, "
+            f"{len(report.kpi_missing)} missing and {len(report.kpi_extra)} extra in kpi_facts, "
             f"{len(report.differences)} differences"
         )
     return Result(

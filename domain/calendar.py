@@ -297,6 +297,27 @@ class WorkingCalendar:
             deadline = begin + timedelta(seconds=limit.amount * _FIXED_SECONDS[limit.unit])
         return deadline.astimezone(start.tzinfo)
 
+    def subtract(self, end: datetime, limit: TimeLimit) -> datetime:
+        """The moment `limit` before `end`, in end's tzinfo: add() counted backwards, so
+        elapsed(subtract(e, limit), e, limit.unit) == limit.amount.
+
+        Working units count back through the office windows of working days; a moment
+        that falls exactly on a window opening stays at that opening.
+        """
+        finish = _as_utc(end, "end")
+        if limit.unit.is_working:
+            work = timedelta(seconds=limit.amount * self._unit_working_seconds(limit.unit))
+            begin = self._back_working(finish, work)
+        elif limit.unit is TimeUnit.CALENDAR_DAYS:
+            whole = math.floor(limit.amount)
+            begin = base = self._calendar_day(finish, -whole)
+            fraction = limit.amount - whole
+            if fraction:
+                begin = base - (base - self._calendar_day(finish, -whole - 1)) * fraction
+        else:
+            begin = finish - timedelta(seconds=limit.amount * _FIXED_SECONDS[limit.unit])
+        return begin.astimezone(end.tzinfo)
+
     def elapsed(self, start: datetime, end: datetime, unit: TimeUnit) -> float:
         """Time from `start` to `end` measured in `unit`; 0 when end <= start.
 
@@ -408,8 +429,25 @@ class WorkingCalendar:
             remaining -= closes - opens
         raise AssertionError("unreachable: the interval generator is endless")
 
+    def _back_working(self, finish: datetime, work: timedelta) -> datetime:
+        """Count `work` of office time back from `finish`, one local day at a time."""
+        tz, remaining = self.tz, work
+        day = finish.astimezone(tz).date()
+        while True:
+            if self.is_working_day(day):
+                for window in reversed(self.windows):
+                    opens = _on(day, window.start, tz)
+                    closes = min(max(_on(day, window.end, tz), opens), finish)
+                    if closes <= opens:
+                        continue
+                    if remaining <= closes - opens:  # "<=": a start on an opening stays there
+                        return closes - remaining
+                    remaining -= closes - opens
+            day -= timedelta(days=1)
+
     def _calendar_day(self, begin: datetime, days: int) -> datetime:
-        """The same local wall-clock time `days` local days after `begin` (自然日)."""
+        """The same local wall-clock time `days` local days after `begin` (自然日); before
+        it for negative `days`."""
         if days == 0:
             return begin  # keeps a start in a repeated DST hour exact
         local = begin.astimezone(self.tz).replace(tzinfo=None) + timedelta(days=days)

@@ -15,7 +15,7 @@ from datetime import datetime
 from domain import commands as c
 from domain import events as e
 from domain import inputs
-from domain.errors import DomainError, WrongRole, WrongStage
+from domain.errors import DomainError, OutOfOrder, WrongRole, WrongStage
 from domain.evolution import apply
 from domain.roles import Actor, Role
 from domain.stages import Stage
@@ -40,8 +40,9 @@ REQUIRED_STAGES: dict[type[c.Command], frozenset[Stage]] = {
 COMMAND_LABELS: dict[type[c.Command], str] = {s.command: s.label for s in STEPS}
 
 
-def _admit(step: Step, state: CaseState, actor: Actor) -> None:
-    """Role, stage, then what the step requires of the case and the actor."""
+def _admit(step: Step, state: CaseState, actor: Actor, now: datetime | None) -> None:
+    """Role, stage, then what the step requires of the case and the actor, then of the
+    moment (when one is given)."""
     if actor.role not in step.roles:
         roles = ", ".join(sorted(r.label for r in step.roles))
         raise WrongRole(f"{actor.role.label} may not {step.label}; only {roles} may")
@@ -57,6 +58,8 @@ def _admit(step: Step, state: CaseState, actor: Actor) -> None:
             f"{step.label} needs stage {stages}"
         )
     step.requires(state, actor)
+    if now is not None and step.in_time is not None:
+        step.in_time(state, now)
 
 
 def decide(
@@ -72,7 +75,8 @@ def decide(
     if now.tzinfo is None:
         raise ValueError("decide needs a timezone-aware 'now'")
     step = step_of(command)
-    _admit(step, state, command.actor)
+    _admit(step, state, command.actor, now)
+    _in_time_order(state, command, now)
     if check_inputs:
         inputs.check_inputs(command)
         step.checks(state, command, now)
@@ -83,16 +87,29 @@ def decide(
     return events
 
 
-def allowed_steps(state: CaseState, actor: Actor) -> tuple[Step, ...]:
+def _in_time_order(state: CaseState, command: c.Command, now: datetime) -> None:
+    """Time never runs backwards inside a case, whoever sends the command (workflow,
+    import, back-fill): every duration the KPIs count depends on it."""
+    last = state.last_event_at
+    if last is not None and now < last:
+        raise OutOfOrder(
+            f"case {state.case_id}: {step_of(command).label} is stamped {now.isoformat()}, "
+            f"before the case's last event (v{state.version}, {last.isoformat()}); "
+            "a case's events never go back in time"
+        )
+
+
+def allowed_steps(state: CaseState, actor: Actor, now: datetime | None = None) -> tuple[Step, ...]:
     """The steps ``actor`` may take on the case now (workflow updates, in declaration
     order): those ``decide`` would not refuse by role, stage or the case's standing for
-    some input. The engine's own steps come from ``domain.timers.next_timer`` instead."""
+    some input — and, given ``now``, by the moment (an extension after the deadline).
+    The engine's own steps come from ``domain.timers.next_timer`` instead."""
     if actor.role is Role.SYSTEM:
         return ()
     allowed = []
     for step in UPDATE_STEPS.values():
         try:
-            _admit(step, state, actor)
+            _admit(step, state, actor, now)
         except DomainError:
             continue
         allowed.append(step)
@@ -106,7 +123,10 @@ def evolve(state: CaseState, event: e.Event) -> CaseState:
             f"event {event.type} v{event.version} does not follow case "
             f"{state.case_id} at v{state.version}"
         )
-    return apply(updated(state, version=event.version), event)
+    last = state.last_event_at
+    # max: logs written before time order was enforced may step back; the fold stays total.
+    at = event.occurred_at if last is None or event.occurred_at > last else last
+    return apply(updated(state, version=event.version, last_event_at=at), event)
 
 
 def fold(case_id: str, events: Iterable[e.Event]) -> CaseState:

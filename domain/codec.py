@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from domain.calendar import TimeLimit
 from domain.events import Event, event_class, payload_fields
 from domain.roles import Actor
-from domain.rules import CaseRules, rules_from_seconds
+from domain.rules import LEGACY_RULES, CaseRules, rules_from_seconds
 
 T = TypeVar("T")
 
@@ -32,9 +32,16 @@ def _case_reported_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
     return upgraded
 
 
+def _case_reported_2_to_3(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 2 rules predate the lateness rules: say what they meant (yellow at the warn
+    share of the wall-clock time left, extensions whenever asked)."""
+    return data | {"rules": dict(data.get("rules") or {}) | LEGACY_RULES}
+
+
 # (event type, schema version it reads) -> function returning the data at version + 1.
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("CaseReported", 1): _case_reported_1_to_2,
+    ("CaseReported", 2): _case_reported_2_to_3,
 }
 
 

@@ -37,7 +37,28 @@ class DeadlineNotReached(DomainError):
     code = "deadline_not_reached"
 
 
+class DeadlinePassed(DomainError):
+    """A step that may only move a deadline that has not passed (an extension), too late."""
+
+    code = "deadline_passed"
+
+
+class OutOfOrder(DomainError):
+    """A command stamped before the case's last event: a case's time never runs backwards."""
+
+    code = "out_of_order"
+
+
 ERRORS_BY_CODE: dict[str, type[DomainError]] = {
     cls.code: cls
-    for cls in (DomainError, WrongStage, WrongRole, NotYourCase, InvalidCommand, DeadlineNotReached)
+    for cls in (
+        DomainError,
+        WrongStage,
+        WrongRole,
+        NotYourCase,
+        InvalidCommand,
+        DeadlineNotReached,
+        DeadlinePassed,
+        OutOfOrder,
+    )
 }

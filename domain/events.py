@@ -60,10 +60,12 @@ class StageOpened(Event):
 class CaseReported(StageOpened):
     """上报: a grid worker (or an intake channel) reported an incident.
 
-    Schema 2 records the case's rules (schema 1 had plain per-stage seconds).
+    Schema 2 records the case's rules (schema 1 had plain per-stage seconds); schema 3
+    rules say how yellow is placed and whether late extensions are allowed (schema-2
+    records are read with what they meant then: ``domain.rules.LEGACY_RULES``).
     """
 
-    SCHEMA_VERSION: ClassVar[int] = 2
+    SCHEMA_VERSION: ClassVar[int] = 3
 
     category: str
     grid: str
@@ -161,6 +163,9 @@ class CaseDispatched(StageOpened):
     note: str = ""
     suggested_department: str = ""
     disposal_due_at: datetime | None = None
+    # The time the disposal is allowed in all (处置时限, plus extensions), e.g. "1
+    # working_days": where its yellow light goes. Empty in cases before it was recorded.
+    disposal_allowed: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -187,6 +192,7 @@ class ExtensionGranted(StageOpened):
     amount: str
     note: str = ""
     disposal_due_at: datetime | None = None
+    disposal_allowed: str = ""  # the time allowed, now with the extension
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -290,6 +296,7 @@ class ReworkOrdered(StageOpened):
     department: str
     cycle: int
     disposal_due_at: datetime | None = None
+    disposal_allowed: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from domain import events as e
 from domain.calendar import TimeLimit
-from domain.stages import DEPARTMENT_STAGES, Light, Stage
+from domain.lateness import disposal_late_after
+from domain.stages import Light, Stage
 from domain.state import CaseState, PendingRequest, updated
 
 
@@ -36,7 +37,18 @@ def _reclock(state: CaseState, event: e.StageOpened) -> CaseState:
     return updated(state, stage_due_at=event.due_at, stage_warn_at=event.warn_at, light=Light.GREEN)
 
 
+def _allowed(text: str) -> TimeLimit | None:
+    return TimeLimit.parse(text) if text else None
+
+
 def apply(s: CaseState, ev: e.Event) -> CaseState:
+    late = disposal_late_after(s.disposal_late, s.disposal_due_at, ev)
+    if late is not s.disposal_late:
+        s = updated(s, disposal_late=late)
+    return _apply(s, ev)
+
+
+def _apply(s: CaseState, ev: e.Event) -> CaseState:
     match ev:
         case e.CaseReported():
             s = updated(
@@ -77,6 +89,7 @@ def apply(s: CaseState, ev: e.Event) -> CaseState:
                 s,
                 department=ev.department,
                 disposal_due_at=ev.disposal_due_at,
+                disposal_allowed=_allowed(ev.disposal_allowed),
                 dispatch_count=s.dispatch_count + 1,
             )
             return _enter(s, Stage.SIGN_FOR, ev)
@@ -98,6 +111,7 @@ def apply(s: CaseState, ev: e.Event) -> CaseState:
                 pending=None,
                 extension_count=s.extension_count + 1,
                 disposal_due_at=ev.disposal_due_at,
+                disposal_allowed=_allowed(ev.disposal_allowed),
             )
             return _reclock(s, ev)
         case e.ReturnRequested():
@@ -160,20 +174,21 @@ def apply(s: CaseState, ev: e.Event) -> CaseState:
         case e.ClosureCheckFailed():
             return s  # ReworkOrdered, which always follows, moves the case
         case e.ReworkOrdered():
-            s = updated(s, rework_count=ev.cycle, disposal_due_at=ev.disposal_due_at)
+            s = updated(
+                s,
+                rework_count=ev.cycle,
+                disposal_due_at=ev.disposal_due_at,
+                disposal_allowed=_allowed(ev.disposal_allowed),
+            )
             return _enter(s, Stage.HANDLE, ev)
         case e.CaseClosed():
             return _end(s, Stage.CLOSED, ev, ev.closing_type)
         case e.StageWarned():
             return updated(s, light=Light.YELLOW)
         case e.StageOverdue():
-            # Late disposal is the disposal deadline passing, not a slow sign-for.
-            late = s.disposal_late or (
-                ev.stage in DEPARTMENT_STAGES and ev.due_at == s.disposal_due_at
-            )
-            return updated(
-                s, light=Light.RED, overdue_count=s.overdue_count + 1, disposal_late=late
-            )
+            # Red light only: whether the disposal is late is the completing event's
+            # (domain.lateness), never the timer's.
+            return updated(s, light=Light.RED, overdue_count=s.overdue_count + 1)
         case e.CaseUrged():
             return updated(s, urge_count=s.urge_count + 1)
         case e.SupervisionIssued():

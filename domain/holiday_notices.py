@@ -37,6 +37,7 @@ __all__ = [
     "parse_notice",
     "recorded_calendar",
     "shipped_notices",
+    "shipped_provisional",
 ]
 
 # How far a notice may reach outside its own year, and how long one rest period may be
@@ -249,22 +250,40 @@ def load_calendar(
 @cache
 def shipped_notices() -> tuple[HolidayYear, ...]:
     """The State Council notices shipped with gridcase (domain/data/calendar_cn.json)."""
-    text = (
-        resources.files(__package__ or "domain")
-        .joinpath("data/calendar_cn.json")
-        .read_text("utf-8")
-    )
-    return parse_notice(json.loads(text))
+    return parse_notice(_shipped("calendar_cn.json"))
+
+
+def _shipped(name: str) -> Any:
+    text = resources.files(__package__ or "domain").joinpath(f"data/{name}").read_text("utf-8")
+    return json.loads(text)
+
+
+@cache
+def shipped_provisional() -> tuple[tuple[HolidayYear, ...], str]:
+    """The provisional years shipped with gridcase (domain/data/calendar_cn_provisional.json,
+    written by scripts/provisional-calendar from the `holidays` library: the statutory
+    holidays estimated, no 调休) and the library that estimated them."""
+    data = _shipped("calendar_cn_provisional.json")
+    return parse_notice(data, status=YearStatus.PROVISIONAL), str(data["library"])
 
 
 @cache
 def default_calendar() -> WorkingCalendar:
-    """Asia/Shanghai, 08:00-12:00 and 14:00-18:00, the shipped notices' years only.
+    """Asia/Shanghai, 08:00-12:00 and 14:00-18:00: the shipped notices' years (official)
+    and the shipped estimate of the years after them (provisional, 2027-2045).
 
-    The domain's own default (a report that carries no rules). Applications build theirs
-    with the imported notices and provisional years for every later year (store/calendar.py).
+    The domain's own default (a report that carries no rules, the simulation), so it never
+    runs out at a year's end. Applications build theirs with the imported notices and the
+    installed library for every later year (store/calendar.py); a test keeps the shipped
+    estimate equal to what that library computes.
     """
-    return build_calendar(shipped_notices())
+    official = shipped_notices()
+    known = {y.year for y in official}
+    estimated, library = shipped_provisional()
+    provisional = [y for y in estimated if y.year not in known]
+    return build_calendar(
+        [*official, *provisional], provisional_source=library if provisional else ""
+    )
 
 
 def recorded_calendar(data: Mapping[str, Any]) -> WorkingCalendar:

@@ -1,8 +1,10 @@
-"""Evaluation (综合评价, docs/field-facts.md §7): rates and scores folded from the event log alone.
+"""Evaluation (综合评价, docs/field-facts.md §7): rates and scores from the event log alone.
 
 Each case's events are folded into one :class:`CaseFacts` (:func:`case_facts`); the facts
 are then counted per period and per evaluated object (:func:`evaluate_facts`). Nothing
-else is read, so the same log always gives the same tables.
+else is read, so the same log always gives the same tables. The store keeps the facts as
+a projection and counts them in SQL (store/kpi.py), scoring with the same
+:func:`kpi_rows`; this pure computation is the reference a property test holds it to.
 
 When a case counts, and in which period ("each a count over the cases that were due in
 the period"): every rate has one anchor time per case (or per task), and the case counts
@@ -17,6 +19,7 @@ Rate (name in tables)      anchor: the case counts in the period this falls in
 - rework 返工率                disposal deadline; reworked / due
 - extension 延期率             disposal deadline; extended / due
 - accurate_dispatch 准确派遣率  disposal deadline; (dispatched − returned/reworked) / dispatched
+- return 回退率                disposal deadline; returned / dispatched
 - on_time_filing 按时立案率     verify-stage deadline; filed by it / due to be filed
 - valid_report 有效上报率       CaseReported.occurred_at; valid / decided reports
 - on_time_verify 按期核实率     VerificationRequested.verify_due_at; verified by it / tasks
@@ -31,15 +34,19 @@ Definitions:
   ReworkOrdered; none while the case is suspended (挂账 stops the clock) and none for a
   case never dispatched. The "due" population is the cases dispatched at least once,
   not cancelled (作废 cases are erroneous), whose disposal deadline is in the period.
-- Disposed on time: the last FeedbackSubmitted before ClosureCheckPassed was at or
-  before the disposal deadline in force when it was submitted.
+- Disposed on time: the check passed (ClosureCheckPassed) and the disposal was not late
+  by the one lateness rule (``domain.lateness``): no feedback of the disposal came after
+  the disposal deadline in force when it was submitted, and no extension was granted
+  after that deadline had passed. A re-dispatch after a return starts a new disposal.
+  This is exactly the closing type: a closed case is on time iff it closed "normal".
 - Closed on time: closed (CaseClosed), disposed on time, and closed at or before the
   close stage's deadline (ClosureCheckPassed.due_at).
 - Reworked: at least one ReworkOrdered (for a department: ordered to that department).
   Extended: at least one ExtensionGranted.
 - Accurate dispatch: over the cases dispatched to the object (for a department: to that
   department at least once), those neither returned (for a department: by it) nor
-  reworked (for a department: at it).
+  reworked (for a department: at it). Return (回退率): over the same cases, those
+  returned (for a department: by it).
 - Filing: the deadline is the due_at of the event that last opened the verify stage
   (CaseReported, or SelfHandlingRejected); due to be filed are those cases except the
   ones that ended unfiled (rejected, merged, self-handling approved). Filed on time:
@@ -85,18 +92,36 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from enum import StrEnum
 
 from domain.kpi_facts import CaseFacts
+from domain.periods import Period, PeriodKind, period_of, periods_between
+
+__all__ = [  # the periods are re-exported: callers count and period from one module
+    "COUNTS",
+    "DEFAULT_WEIGHTS",
+    "DISPOSAL_RATES",
+    "GRADES",
+    "RATES",
+    "REGION_PREFIX",
+    "KpiRow",
+    "ObjectKind",
+    "Period",
+    "PeriodKind",
+    "Ratio",
+    "Tally",
+    "check_weights",
+    "evaluate_facts",
+    "grade",
+    "kpi_rows",
+    "missed_report",
+    "period_of",
+    "periods_between",
+    "score",
+]
 from domain.roles import Role
 from domain.stages import SupervisionLevel
-
-
-class PeriodKind(StrEnum):
-    DAY = "day"
-    WEEK = "week"  # Monday to Sunday
-    MONTH = "month"
 
 
 class ObjectKind(StrEnum):
@@ -117,6 +142,7 @@ RATES: dict[str, str] = {
     "rework": "返工率",
     "extension": "延期率",
     "accurate_dispatch": "准确派遣率",
+    "return": "回退率",
     "on_time_filing": "按时立案率",
     "valid_report": "有效上报率",
     "on_time_verify": "按期核实率",
@@ -167,49 +193,6 @@ def grade(score: float | None) -> str:
     return next((g for floor, g in GRADES if score >= floor), "E")
 
 
-# Periods
-
-
-@dataclass(frozen=True, order=True)
-class Period:
-    start: datetime
-    end: datetime
-    kind: PeriodKind
-
-    @property
-    def label(self) -> str:
-        day = self.start.date()
-        if self.kind is PeriodKind.MONTH:
-            return f"{day:%Y-%m}"
-        if self.kind is PeriodKind.WEEK:
-            year, week, _ = day.isocalendar()
-            return f"{year}-W{week:02d}"
-        return day.isoformat()
-
-
-def period_of(kind: PeriodKind, day: date, tz: tzinfo) -> Period:
-    """The period of ``kind`` holding local date ``day``: [local midnight, next start)."""
-    if kind is PeriodKind.DAY:
-        first, after = day, day + timedelta(days=1)
-    elif kind is PeriodKind.WEEK:
-        first = day - timedelta(days=day.weekday())
-        after = first + timedelta(days=7)
-    else:
-        first = day.replace(day=1)
-        after = (first + timedelta(days=32)).replace(day=1)
-    return Period(
-        datetime.combine(first, time(), tzinfo=tz), datetime.combine(after, time(), tzinfo=tz), kind
-    )
-
-
-def periods_between(kind: PeriodKind, start: datetime, end: datetime, tz: tzinfo) -> list[Period]:
-    """The periods of ``kind`` that overlap [start, end), in order."""
-    found = [period_of(kind, start.astimezone(tz).date(), tz)]
-    while found[-1].end < end:
-        found.append(period_of(kind, found[-1].end.astimezone(tz).date(), tz))
-    return found
-
-
 # Counting
 
 
@@ -239,7 +222,9 @@ class KpiRow:
 
 
 @dataclass
-class _Tally:
+class Tally:
+    """What is counted for one object in one period (from case facts, or from SQL)."""
+
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
     hits: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RATES, 0))
     of: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RATES, 0))
@@ -249,6 +234,22 @@ class _Tally:
         self.of[name] += 1
         self.hits[name] += hit
 
+    def add(self, name: str, hits: int, of: int) -> None:
+        self.hits[name] += hits
+        self.of[name] += of
+
+
+Tallies = Mapping[tuple[Period, str], Tally]
+# (period, grid) -> how many cases each reporter reported there ("" for public channels).
+Reports = Mapping[tuple[Period, str], Mapping[str, int]]
+
+
+def missed_report(reports: Reports, period: Period, worker: str, grids: Iterable[str]) -> Ratio:
+    """漏报得分 of ``worker``: over the cases reported in his grids in the period (merged
+    duplicates left out), the share he reported himself."""
+    found = [reports.get((period, g), {}) for g in sorted(set(grids)) if g]
+    return Ratio(sum(n.get(worker, 0) for n in found), sum(sum(n.values()) for n in found))
+
 
 class _Counter:
     def __init__(
@@ -256,16 +257,16 @@ class _Counter:
     ) -> None:
         self.kind, self.periods, self.tz = kind, periods, tz
         self.end = periods[-1].end if as_of is None else min(periods[-1].end, as_of)
-        self.tallies: dict[tuple[Period, str], _Tally] = defaultdict(_Tally)
+        self.tallies: dict[tuple[Period, str], Tally] = defaultdict(Tally)
         # (period, grid) -> reporters of the cases reported there (for missed_report).
-        self.reports: dict[tuple[Period, str], list[str]] = defaultdict(list)
+        self.reports: dict[tuple[Period, str], dict[str, int]] = defaultdict(dict)
 
     def period(self, at: datetime | None) -> Period | None:
         if at is None or at < self.periods[0].start or at >= self.end:
             return None
         return period_of(self.periods[0].kind, at.astimezone(self.tz).date(), self.tz)
 
-    def tallies_for(self, at: datetime | None, keys: Iterable[str]) -> Iterator[_Tally]:
+    def tallies_for(self, at: datetime | None, keys: Iterable[str]) -> Iterator[Tally]:
         period = self.period(at)
         if period is not None:
             for key in dict.fromkeys(k for k in keys if k):
@@ -289,7 +290,9 @@ class _Counter:
             t.grids.add(f.reporter_unit)
         period = self.period(f.reported_at)
         if worker and period is not None and f.outcome != "merged":
-            self.reports[(period, f.grid)].append(f.reporter if reporter else "")
+            counts = self.reports[(period, f.grid)]
+            who = f.reporter if reporter else ""
+            counts[who] = counts.get(who, 0) + 1
         if f.due_to_file:
             for t in self.tallies_for(f.file_due_at, own):
                 t.rate("on_time_filing", f.filed_on_time)
@@ -325,13 +328,11 @@ class _Counter:
                 wrong = key in f.returned_from or key in f.reworked_at
             else:
                 wrong = bool(f.returned_from or f.reworked_at)
+            returned = key in f.returned_from if dept else bool(f.returned_from)
             for t in self.tallies_for(f.disposal_due_at, (key,)):
                 t.counts["dispatched"] += 1
                 t.rate("accurate_dispatch", not wrong)
-
-    def missed_report(self, period: Period, worker: str, grids: set[str]) -> Ratio:
-        reporters = [r for g in sorted(grids) if g for r in self.reports.get((period, g), [])]
-        return Ratio(sum(r == worker for r in reporters), len(reporters))
+                t.rate("return", returned)
 
 
 def score(components: Mapping[str, float | None], weights: Mapping[str, float]) -> float | None:
@@ -372,14 +373,31 @@ def evaluate_facts(
     counter = _Counter(object_kind, periods_between(period_kind, start, end, tz), tz, as_of)
     for f in facts:
         counter.add(f)
+    return kpi_rows(object_kind, counter.tallies, counter.reports, weights)
+
+
+def kpi_rows(
+    object_kind: ObjectKind,
+    tallies: Tallies,
+    reports: Reports,
+    weights: Mapping[str, float] | None = None,
+) -> list[KpiRow]:
+    """The rows of counted ``tallies``: rates, components, score and grade per object and
+    period (``reports`` for grid workers' missed_report). Shared by the fold here and the
+    SQL aggregation of the projection (store.kpi), so both score alike.
+
+    Rows come ordered by period, then score (highest first, None last), then key.
+    """
+    weights = dict(DEFAULT_WEIGHTS[object_kind] if weights is None else weights)
+    check_weights(weights)
     busiest: dict[Period, int] = defaultdict(int)
-    for (period, _), tally in counter.tallies.items():
+    for (period, _), tally in tallies.items():
         busiest[period] = max(busiest[period], tally.counts["due"])
     rows = []
-    for (period, key), tally in counter.tallies.items():
+    for (period, key), tally in tallies.items():
         rates = {n: Ratio(tally.hits[n], tally.of[n]) for n in RATES}
         if object_kind is ObjectKind.GRID_WORKER:
-            rates["missed_report"] = counter.missed_report(period, key, tally.grids)
+            rates["missed_report"] = missed_report(reports, period, key, tally.grids)
         components: dict[str, float | None] = {n: r.value for n, r in rates.items()}
         rework = rates["rework"].value
         components["no_rework"] = None if rework is None else 1 - rework

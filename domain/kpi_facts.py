@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain import events as e
+from domain.lateness import disposal_late_after, on_time
 from domain.stages import SupervisionLevel
 
 
@@ -24,7 +25,7 @@ class CheckTask:
 
     @property
     def on_time(self) -> bool:
-        return self.done_at is not None and self.due_at is not None and self.done_at <= self.due_at
+        return on_time(self.done_at, self.due_at)
 
 
 @dataclass(frozen=True)
@@ -73,19 +74,17 @@ class CaseFacts:
 
     @property
     def filed_on_time(self) -> bool:
-        due, filed = self.file_due_at, self.filed_at
-        return due is not None and filed is not None and filed <= due
+        return on_time(self.filed_at, self.file_due_at)
 
     @property
     def verified_on_time(self) -> bool:
-        due, done = self.verify_due_at, self.verified_at
-        return due is not None and done is not None and done <= due
+        return on_time(self.verified_at, self.verify_due_at)
 
     @property
     def closed_on_time(self) -> bool:
         if self.closed_at is None or not self.disposal_on_time:
             return False
-        return self.close_due_at is None or self.closed_at <= self.close_due_at
+        return self.close_due_at is None or on_time(self.closed_at, self.close_due_at)
 
     @property
     def reworked(self) -> bool:
@@ -113,9 +112,8 @@ class _Fold:
     verify_due_at: datetime | None = None
     verified_at: datetime | None = None
     deadline: datetime | None = None  # the disposal deadline in force
+    late: bool = False  # the current disposal is late (domain.lateness)
     suspended: bool = False
-    feedback_at: datetime | None = None
-    deadline_at_feedback: datetime | None = None
     disposed: bool = False
     disposal_on_time: bool = False
     checks: list[CheckTask] = field(default_factory=list)
@@ -124,6 +122,7 @@ class _Fold:
     supervisions: list[tuple[datetime, SupervisionLevel, str]] = field(default_factory=list)
 
     def on(self, ev: e.Event) -> None:
+        self.late = disposal_late_after(self.late, self.deadline, ev)
         match ev:
             case e.CaseReported() | e.SelfHandlingRejected():
                 self.file_due_at = ev.due_at  # the verify stage (re)opens
@@ -160,16 +159,16 @@ class _Fold:
             case e.CaseResumed():
                 self.deadline, self.suspended = ev.disposal_due_at, False
             case e.FeedbackSubmitted():
-                self.feedback_at, self.deadline_at_feedback = ev.occurred_at, self.deadline
                 self.checks.append(CheckTask(due_at=ev.due_at))
             case e.ClosureCheckPassed() | e.ClosureCheckFailed():
                 if self.checks and self.checks[-1].done_at is None:
                     due = self.checks[-1].due_at
                     self.checks[-1] = CheckTask(due, ev.occurred_at, ev.actor.id, ev.actor.unit)
                 if isinstance(ev, e.ClosureCheckPassed):
-                    due, fed = self.deadline_at_feedback, self.feedback_at
                     self.disposed, self.close_due_at = True, ev.due_at
-                    self.disposal_on_time = due is not None and fed is not None and fed <= due
+                    # No lateness in this disposal: the closing type's verdict too
+                    # (domain.lateness). A case with no deadline never counts (no anchor).
+                    self.disposal_on_time = not self.late
             case e.ReworkOrdered():
                 self.reworked.append(ev.department)
                 self.deadline = ev.disposal_due_at
@@ -179,42 +178,57 @@ class _Fold:
                 self.supervisions.append((ev.occurred_at, ev.level, ev.department))
 
 
+class FactsFold:
+    """The facts folded one event at a time (a rebuild folds every stream once)."""
+
+    def __init__(self) -> None:
+        self._fold = _Fold()
+        self._reported: e.CaseReported | None = None
+
+    def on(self, ev: e.Event) -> None:
+        if isinstance(ev, e.CaseReported):
+            self._reported = ev
+        self._fold.on(ev)
+
+    def facts(self) -> CaseFacts | None:
+        """The facts so far (None without a report)."""
+        reported, fold = self._reported, self._fold
+        if reported is None:
+            return None
+        return CaseFacts(
+            case_id=reported.case_id,
+            reported_at=reported.occurred_at,
+            reporter=reported.actor.id,
+            reporter_role=reported.actor.role.value,
+            reporter_unit=reported.actor.unit,
+            source=reported.source,
+            grid=reported.grid,
+            category=reported.category,
+            outcome=fold.outcome,
+            departments=tuple(fold.departments),
+            final_department=fold.final_department,
+            returned_from=tuple(fold.returned),
+            reworked_at=tuple(fold.reworked),
+            extensions=fold.extensions,
+            filed_at=fold.filed_at,
+            file_due_at=fold.file_due_at,
+            verifier=fold.verifier,
+            verifier_unit=fold.verifier_unit,
+            verify_due_at=fold.verify_due_at,
+            verified_at=fold.verified_at,
+            disposal_due_at=None if fold.suspended else fold.deadline,
+            disposed=fold.disposed,
+            disposal_on_time=fold.disposal_on_time,
+            checks=tuple(fold.checks),
+            closed_at=fold.closed_at,
+            close_due_at=fold.close_due_at,
+            supervisions=tuple(fold.supervisions),
+        )
+
+
 def case_facts(events: Iterable[e.Event]) -> CaseFacts | None:
     """The facts of one case from its events in version order (None without a report)."""
-    fold = _Fold()
-    reported: e.CaseReported | None = None
+    fold = FactsFold()
     for ev in events:
-        if isinstance(ev, e.CaseReported):
-            reported = ev
         fold.on(ev)
-    if reported is None:
-        return None
-    return CaseFacts(
-        case_id=reported.case_id,
-        reported_at=reported.occurred_at,
-        reporter=reported.actor.id,
-        reporter_role=reported.actor.role.value,
-        reporter_unit=reported.actor.unit,
-        source=reported.source,
-        grid=reported.grid,
-        category=reported.category,
-        outcome=fold.outcome,
-        departments=tuple(fold.departments),
-        final_department=fold.final_department,
-        returned_from=tuple(fold.returned),
-        reworked_at=tuple(fold.reworked),
-        extensions=fold.extensions,
-        filed_at=fold.filed_at,
-        file_due_at=fold.file_due_at,
-        verifier=fold.verifier,
-        verifier_unit=fold.verifier_unit,
-        verify_due_at=fold.verify_due_at,
-        verified_at=fold.verified_at,
-        disposal_due_at=None if fold.suspended else fold.deadline,
-        disposed=fold.disposed,
-        disposal_on_time=fold.disposal_on_time,
-        checks=tuple(fold.checks),
-        closed_at=fold.closed_at,
-        close_due_at=fold.close_due_at,
-        supervisions=tuple(fold.supervisions),
-    )
+    return fold.facts()

@@ -26,9 +26,11 @@ DEFAULT_URGENT_STAGE_LIMITS: dict[str, TimeLimit] = {
 }
 # What the category and the calendar give a case, never the policy.
 PER_CASE_KEYS = frozenset({"conditions", "urgency", "self_handling", "calendar"})
+# What only the release says (how a case's clock works): recorded, never the policy's.
+RELEASE_KEYS = frozenset({"yellow_in_limit_unit"})
 URGENT_KEY = "urgent_stage_limits"
 POLICY_KEYS = tuple(
-    [f.name for f in fields(CaseRules) if f.name not in PER_CASE_KEYS] + [URGENT_KEY]
+    [f.name for f in fields(CaseRules) if f.name not in PER_CASE_KEYS | RELEASE_KEYS] + [URGENT_KEY]
 )
 
 
@@ -64,7 +66,9 @@ class CenterPolicy:
 
     def to_dict(self) -> dict[str, Any]:
         """The policy file's form (flat keys, limits as text)."""
-        base = {k: v for k, v in self.base.to_dict().items() if k not in PER_CASE_KEYS}
+        base = {
+            k: v for k, v in self.base.to_dict().items() if k not in PER_CASE_KEYS | RELEASE_KEYS
+        }
         return base | {URGENT_KEY: {k: str(v) for k, v in self.urgent_stage_limits.items()}}
 
     @classmethod

@@ -14,7 +14,7 @@ Temporal wire, is the text ``"30 minutes"`` (``to_dict`` / ``from_dict``).
 # differs inside the workflow sandbox.
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -99,6 +99,16 @@ class CaseRules:
     backlog_after: TimeLimit = _SIXTY_DAYS  # suspended this long: 积存
     reply_limit: TimeLimit = _ONE_WORKING_DAY  # the department's reply to a 督办
     approval_limit: TimeLimit = _ONE_WORKING_HOUR  # the center's answer to a department's request
+    # May an extension (延期) be requested or granted after the disposal deadline passed? Off:
+    # refused, naming the deadline. On: it moves the deadline, and the lateness already
+    # incurred stays in the record (domain.lateness).
+    late_extensions: bool = False
+    # Where yellow goes on a clock that runs to a deadline set elsewhere (docs/process.md,
+    # "The yellow light"): when the time left, counted in the limit's own unit, is down to
+    # (1 - warn_ratio) of the time allowed. Not a policy setting: False only in the rules of
+    # cases reported before it (``LEGACY_RULES``), whose yellow stays at warn_ratio of the
+    # wall-clock time left, so their recorded times replay as they were decided.
+    yellow_in_limit_unit: bool = True
     # The working calendar recorded for the case (WorkingCalendar.to_dict()); empty: the
     # shipped notices, never "no holidays" (domain.holiday_notices.recorded_calendar).
     calendar: dict[str, Any] = field(default_factory=dict)
@@ -184,12 +194,34 @@ class CaseRules:
         return self.working_calendar.add(start, limit)
 
     def warn_at(self, start: datetime, limit: TimeLimit) -> datetime:
+        """Yellow of a stage clock starting at ``start`` with its own ``limit``."""
         return self.add(start, TimeLimit(limit.amount * self.warn_ratio, limit.unit))
+
+    def warn_before(self, due: datetime, allowed: TimeLimit) -> datetime:
+        """Yellow of a clock running to ``due`` with ``allowed`` time in all: the moment the
+        time left, counted in ``allowed``'s unit, is down to (1 - warn_ratio) of it. For a
+        working-time unit that moment lies in office time; it may lie before the clock
+        (re)started, and then the light turns yellow at once."""
+        margin = allowed.amount * (1.0 - self.warn_ratio)
+        if margin <= 0:
+            return due
+        return self.working_calendar.subtract(due, TimeLimit(margin, allowed.unit))
 
     def remaining(self, now: datetime, due: datetime, unit: TimeUnit) -> TimeLimit | None:
         """Time left until ``due`` counted in ``unit`` (None when nothing is left)."""
         left = self.working_calendar.elapsed(now, due, unit)
         return TimeLimit(left, unit) if left > 0 else None
+
+
+# What the rules of a case reported before the lateness rules (docs/process.md) meant
+# (CaseReported schema 2, and workflows started before the patch "lateness-rules"): yellow
+# at the warn share of the wall-clock time left, extensions granted whenever asked.
+LEGACY_RULES: dict[str, Any] = {"yellow_in_limit_unit": False, "late_extensions": True}
+
+
+def legacy_rules(rules: "CaseRules") -> "CaseRules":
+    """``rules`` as a case reported before the lateness rules ran under."""
+    return replace(rules, **LEGACY_RULES)
 
 
 def rules_from_seconds(stage_limits: Mapping[str, float]) -> CaseRules:

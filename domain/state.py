@@ -26,6 +26,7 @@ class PendingRequest:
 class CaseState:
     case_id: str
     version: int = 0
+    last_event_at: datetime | None = None  # no command may be stamped before it
     stage: Stage | None = None  # None until reported
     category: str = ""
     grid: str = ""
@@ -41,7 +42,7 @@ class CaseState:
     stage_warn_at: datetime | None = None
     light: Light = Light.GREEN
     overdue_count: int = 0
-    disposal_late: bool = False  # a department stage ever went overdue
+    disposal_late: bool = False  # the current disposal is late (domain.lateness)
     # Intake.
     needs_verification: bool = False
     verification: str = ""  # "", requested, confirmed, refuted
@@ -51,6 +52,7 @@ class CaseState:
     # Disposal.
     department: str = ""
     disposal_due_at: datetime | None = None
+    disposal_allowed: TimeLimit | None = None  # the time the disposal is allowed in all
     dispatch_count: int = 0
     return_count: int = 0
     rework_count: int = 0

@@ -232,12 +232,15 @@ def overdue(
 
 @app.command("rebuild-projections")
 def rebuild_projections(
-    apply: Annotated[bool, typer.Option(help="Replace the live tables with the rebuild")] = False,
+    apply: Annotated[
+        bool, typer.Option(help="Replace the live tables (cases, kpi_facts) with the rebuild")
+    ] = False,
     processes: Annotated[
         int, typer.Option(min=1, help="Fold in this many processes (default: one per core)")
     ] = os.cpu_count() or 1,
 ) -> None:
-    """Fold every case's events again and report any difference from the live projection."""
+    """Fold every case's events again and report any difference from the live projections
+    (the cases table and the evaluation facts, kpi_facts)."""
     from rich.progress import Progress
 
     from store.projections import rebuild_cases
@@ -260,6 +263,10 @@ def rebuild_projections(
         console.print(f"  missing in the live table: {case_id}")
     for case_id in result.extra[:50]:
         console.print(f"  live row with no events: {case_id}")
+    for case_id in result.kpi_missing[:50]:
+        console.print(f"  missing in kpi_facts: {case_id}")
+    for case_id in result.kpi_extra[:50]:
+        console.print(f"  kpi_facts row with no events: {case_id}")
     if result.clean:
         console.print("live projection equals the rebuild")
     elif result.applied:

@@ -1,4 +1,5 @@
-"""`gridcase kpi`: evaluation tables (综合评价) computed from the event log."""
+"""`gridcase kpi`: evaluation tables (综合评价) aggregated from each case's evaluation facts
+(the kpi_facts projection of the event log)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from store.kpi import KpiTable
 
 kpi_app = typer.Typer(
     help="Evaluation (综合评价): rates, scores and grades per department, region or grid "
-    "worker, recomputed from the event log on every call. Definitions: domain/kpi.py.",
+    "worker, aggregated on every call from each case's evaluation facts (kpi_facts, a "
+    "projection of the event log). Definitions: domain/kpi.py.",
     no_args_is_help=True,
     rich_markup_mode="markdown",
 )

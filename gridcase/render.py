@@ -65,10 +65,11 @@ def print_case(console: Console, row: dict[str, Any], records: list[dict[str, An
     console.print(f"[bold]Case {row['case_id']}[/bold]  {row['category']} in grid {row['grid']}")
     console.print(f"  {row['description']}")
     overdue = " [red](overdue 超期)[/red]" if row["stage_overdue"] else ""
+    late = " · [red]disposal late 处置超期[/red]" if row.get("disposal_late") else ""
     console.print(
         f"  status {row['status']} · stage {stage_label(row['stage'])}{overdue} · "
         f"due {when(row['stage_due_at'])} · department {row['department'] or '-'} · "
-        f"rework cycles {row['rework_count']}"
+        f"rework cycles {row['rework_count']}{late}"
     )
     table = Table(title="Timeline (from the event log)", title_justify="left")
     for column in ("v", "time", "event", "by", "details"):

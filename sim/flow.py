@@ -12,7 +12,9 @@ from domain import commands as c
 from domain.case import initial_state
 from domain.roles import Actor, Role
 from domain.stages import Stage
+from domain.steps.disposal import extension_refused_at
 from sim.arrivals import Arrival
+from sim.clock import to_datetime
 from sim.plan import MAX_REWORK, draw_plan
 
 if TYPE_CHECKING:
@@ -154,11 +156,13 @@ def start_work(engine: Engine, case: SimCase, pool: Pool, number: int, ts: int) 
     plan, state = case.plan, case.state
     case.handler = f"{pool.department}-{pool.kind}-{number:02d}"
     handler = Actor(id=case.handler, role=Role.HANDLER, unit=pool.department)
-    # A handler sees early whether the time is enough; one extension at most, first round.
+    # A handler sees early whether the time is enough; one extension at most, first round,
+    # and only while the deadline has not passed (the default policy allows no later one).
     if (
         plan.extension
         and case.cycle == 0
         and state.extension_count < state.rules.extensions_allowed
+        and extension_refused_at(state, to_datetime(ts)) is None
     ):
         amount = engine.config.extension_amount
         engine.act(
@@ -180,7 +184,9 @@ def start_work(engine: Engine, case: SimCase, pool: Pool, number: int, ts: int) 
 
 
 def decide_extension(engine: Engine, case: SimCase, ts: int) -> None:
-    if case.plan.extension_denied:
+    if extension_refused_at(case.state, to_datetime(ts)) is not None:
+        command = c.DecideExtension(actor=DISPATCHER, approve=False, note="asked too late")
+    elif case.plan.extension_denied:
         command = c.DecideExtension(actor=DISPATCHER, approve=False, note="the limit is enough")
     else:
         command = c.DecideExtension(actor=DISPATCHER, approve=True)

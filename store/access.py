@@ -27,7 +27,7 @@ log = structlog.get_logger(__name__)
 # Tables an append writes besides ``events``, in the same transaction: the projections
 # kept with the log. Each side's role may SELECT, INSERT and UPDATE them (an upsert). A
 # projection written on every append needs its name here, nothing else.
-APPEND_PROJECTIONS: tuple[str, ...] = ("cases",)
+APPEND_PROJECTIONS: tuple[str, ...] = ("cases", "kpi_facts")
 
 READ = ("SELECT",)
 UPSERT = ("SELECT", "INSERT", "UPDATE")
@@ -79,6 +79,7 @@ GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
     "api": {
         "events": READ,
         "cases": READ,
+        "kpi_facts": READ,  # evaluation (store/kpi.py)
         "notifications": READ,
         **{table: READ for table in _REFERENCE},
         "users": ("SELECT", "UPDATE (password_hash)"),  # a hash of older parameters, renewed

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 from importlib.metadata import version as installed_version
+from typing import Any
 
 from holidays.constants import PUBLIC
 from holidays.countries.china import China
@@ -143,6 +144,27 @@ class CalendarSources:
     def for_cases(self, on: date) -> WorkingCalendar:
         """What a case reported on `on` records: its year and the CASE_YEARS - 1 after."""
         return self.calendar(on.year, on.year + CASE_YEARS - 1)
+
+
+# The years domain/data/calendar_cn_provisional.json ships (the domain's default calendar
+# after the shipped notices): to 2045, so default rules outlive any test suite's clock.
+SHIPPED_PROVISIONAL = range(2027, 2046)
+
+
+def provisional_document(years: Iterable[int] = SHIPPED_PROVISIONAL) -> dict[str, Any]:
+    """What domain/data/calendar_cn_provisional.json holds (scripts/provisional-calendar
+    writes it; a unit test compares it with this): the library's estimate of ``years`` in
+    the notice file shape, marked provisional."""
+    return {
+        "description": (
+            "PROVISIONAL: the statutory holidays of China estimated by the holidays library, "
+            "no swapped workdays (调休). Not State Council notices. The domain's default "
+            "calendar after the shipped notices; written by scripts/provisional-calendar."
+        ),
+        "provisional": True,
+        "library": LIBRARY,
+        "years": {str(y): provisional_year(y).to_dict() for y in years},
+    }
 
 
 def shipped_calendar(first: int, last: int) -> WorkingCalendar:

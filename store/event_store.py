@@ -4,10 +4,11 @@ activity checks); every list, board and count is in ``application.read_models``.
 
 ``append`` is optimistic (expected version) and idempotent: appending exactly the events
 already stored at those versions is a no-op, so a retried activity writes nothing twice.
-The projections (``store.projections.projection_writes``) and any notices are written in
-the same transaction as the events. An append is two round trips to PostgreSQL whatever
-it writes: the lock with the stream's read, then every write with the commit
-(``store.writes``: psycopg's pipeline mode).
+The projections (``store.projections.projection_writes``: the case row and the
+evaluation facts, ``kpi_facts``) and any notices are written in the same transaction as
+the events. An append is two round trips to PostgreSQL whatever it writes: the lock with
+the stream's read, then every write with the commit (``store.writes``: psycopg's pipeline
+mode).
 """
 
 from __future__ import annotations
@@ -118,9 +119,10 @@ class EventStore:
                     )
                 # The projections are the fold of the whole stream: the same code as a rebuild.
                 new = [event for _, event in checked]
-                state = fold(case_id, [*(row_to_event(r) for r in stored), *new])
+                history = [*(row_to_event(r) for r in stored), *new]
+                state = fold(case_id, history)
                 # Round trip 2: the events, the projections and the notices, then commit.
-                for write in _writes(case_id, values, state, new, notices, request):
+                for write in _writes(case_id, values, state, history, notices, request):
                     write.run(conn)
                 conn.commit()
         except IntegrityError as exc:  # a writer that bypassed the lock
@@ -217,12 +219,13 @@ def _writes(
     case_id: str,
     values: list[dict[str, Any]],
     state: CaseState,
-    events: Sequence[Event],
+    history: Sequence[Event],
     notices: Sequence[Notice],
     request: StepRequestRecord | None,
 ) -> list[Write]:
-    """An append's statements: its events, every projection, its notices, and the
-    request of the person's step they answer (``store.requests``)."""
+    """An append's statements: its events, every projection (of the whole ``history``,
+    the new events included), its notices, and the request of the person's step they
+    answer (``store.requests``)."""
     notice_rows = [
         {
             "case_id": case_id,
@@ -236,7 +239,7 @@ def _writes(
     ]
     return [
         Write(INSERT_EVENTS, values),
-        *projection_writes(state, events),
+        *projection_writes(state, history),
         Write(INSERT_NOTICES, notice_rows),
         *([] if request is None else [request_write(state, [v["type"] for v in values], request)]),
     ]

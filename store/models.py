@@ -144,6 +144,96 @@ class CaseRow(Base):
     pending_request_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+# Cases dispatched to a department other than the one holding them (a return): the only
+# ones whose dispatch accuracy is not the holder's (store/kpi.py reads them apart).
+REDISPATCHED = "due_for_disposal AND (cardinality(departments) > 1 OR final_department = '')"
+
+
+class KpiFactsRow(Base):
+    """What evaluation (综合评价) counts of each case: ``domain.kpi_facts.CaseFacts`` folded
+    from its events, one row per case, written with every append (store/kpi_projection.py)
+    and rebuildable from the log; store/kpi.py aggregates it in SQL.
+
+    Each rate counts a case in the period its anchor falls in (domain/kpi.py): the indexes
+    are the anchors, the disposal one covering what a department's table reads.
+    """
+
+    __tablename__ = "kpi_facts"
+    __table_args__ = (
+        Index(
+            "ix_kpi_facts_disposal",
+            "disposal_due_at",
+            postgresql_include=[
+                "final_department",
+                "departments",
+                "returned_from",
+                "reworked_at",
+                "extensions",
+                "disposed",
+                "disposal_on_time",
+                "closed_at",
+                "closed_on_time",
+            ],
+            postgresql_where=text("due_for_disposal"),
+        ),
+        Index(
+            "ix_kpi_facts_redispatched",
+            "disposal_due_at",
+            postgresql_include=["departments", "final_department", "returned_from", "reworked_at"],
+            postgresql_where=text(REDISPATCHED),
+        ),
+        Index("ix_kpi_facts_reported_at", "reported_at"),
+        Index("ix_kpi_facts_file_due_at", "file_due_at", postgresql_where=text("due_to_file")),
+        Index("ix_kpi_facts_verify_due_at", "verify_due_at"),
+        Index("ix_kpi_facts_check_last_due", "check_last_due"),
+        Index("ix_kpi_facts_card_last_at", "card_last_at"),
+    )
+
+    case_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)  # the stream's version the facts are of
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reporter: Mapped[str] = mapped_column(Text)
+    reporter_role: Mapped[str] = mapped_column(Text)
+    reporter_unit: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    grid: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(Text)
+    valid: Mapped[bool | None] = mapped_column(Boolean)  # None: undecided
+    # Filing: the verify stage's deadline.
+    file_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_to_file: Mapped[bool] = mapped_column(Boolean)
+    filed_on_time: Mapped[bool] = mapped_column(Boolean)
+    verifier: Mapped[str] = mapped_column(Text)
+    verifier_unit: Mapped[str] = mapped_column(Text)
+    verify_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    verified_on_time: Mapped[bool] = mapped_column(Boolean)
+    # Disposal: the deadline in force (None while suspended), the departments dispatched
+    # to in order, and the lateness rule's verdict (domain.lateness).
+    disposal_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_for_disposal: Mapped[bool] = mapped_column(Boolean)
+    departments: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    final_department: Mapped[str] = mapped_column(Text)
+    returned_from: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    reworked_at: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    extensions: Mapped[int] = mapped_column(Integer)
+    disposed: Mapped[bool] = mapped_column(Boolean)
+    disposal_on_time: Mapped[bool] = mapped_column(Boolean)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_on_time: Mapped[bool] = mapped_column(Boolean)
+    # One check task (核查) per feedback, element by element.
+    check_due_at: Mapped[list[datetime | None]] = mapped_column(ARRAY(DateTime(timezone=True)))
+    check_on_time: Mapped[list[bool]] = mapped_column(ARRAY(Boolean))
+    checker: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    checker_unit: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    check_last_due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # One supervision (督办) per element: when, level, department.
+    card_at: Mapped[list[datetime]] = mapped_column(ARRAY(DateTime(timezone=True)))
+    card_level: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    card_department: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    card_last_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 NOTIFICATION_STATUSES = ("pending", "delivered", "failed", "no_subscriber")
 
 

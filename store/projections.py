@@ -1,8 +1,11 @@
-"""The case projection: one row of current state per case, folded from its events.
+"""The case projection: one row of current state per case, folded from its events; and
+the rebuild of every projection of the log (``cases`` and ``kpi_facts``).
 
-Live updates and the rebuild use the same fold (``domain.case.evolve``) and the same
-``case_row_values``, so a rebuild that differs from the live table points at a real fault
-(a lost write, a manual edit, a changed fold), never at two codes disagreeing.
+Live updates and the rebuild use the same folds (``domain.case.evolve``,
+``domain.kpi_facts``) and the same row functions (``case_row_values``,
+``store.kpi_projection.kpi_row_values``), so a rebuild that differs from a live table
+points at a real fault (a lost write, a manual edit, a changed fold), never at two codes
+disagreeing.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from sqlalchemy.pool import NullPool
 
 from domain.case import CaseState, evolve, initial_state
 from domain.events import Event
+from domain.kpi_facts import FactsFold
 from store.codec import EVENT_COLUMNS, row_to_event
-from store.models import CaseRow, EventRow
+from store.kpi_projection import KPI_PROJECTED, kpi_row_values, kpi_writes
+from store.models import CaseRow, EventRow, KpiFactsRow
 from store.writes import Write, compiled, insert_of
 
 PROJECTED_COLUMNS = tuple(c.name for c in CaseRow.__table__.columns if c.name != "case_id")
@@ -88,11 +93,12 @@ UPSERT_CASE = compiled(
 )
 
 
-def projection_writes(state: CaseState, events: Sequence[Event]) -> list[Write]:
+def projection_writes(state: CaseState, stream: Sequence[Event]) -> list[Write]:
     """Every projection an append keeps up to date, written in the append's transaction:
     the one place to add another. ``state`` is the fold of the whole stream after the
-    append (the same fold as a rebuild's), ``events`` the events it appends."""
-    return [Write(UPSERT_CASE, [case_row_values(state)])]
+    append (the same fold as a rebuild's), ``stream`` the whole stream, the new events
+    included (the evaluation facts are a fold of their own, ``domain.kpi_facts``)."""
+    return [Write(UPSERT_CASE, [case_row_values(state)]), *kpi_writes(stream, state.version)]
 
 
 @dataclass
@@ -110,12 +116,17 @@ class RebuildReport:
     seconds: float = 0.0
     missing: list[str] = field(default_factory=list)  # folded from the log, no live row
     extra: list[str] = field(default_factory=list)  # a live row with no events
+    # Differences of both tables; a kpi_facts column is named "kpi_facts.<column>".
     differences: list[Difference] = field(default_factory=list)
+    kpi_missing: list[str] = field(default_factory=list)  # no kpi_facts row
+    kpi_extra: list[str] = field(default_factory=list)  # a kpi_facts row with no events
     applied: bool = False
 
     @property
     def clean(self) -> bool:
-        return not (self.missing or self.extra or self.differences)
+        return not (
+            self.missing or self.extra or self.differences or self.kpi_missing or self.kpi_extra
+        )
 
     @property
     def events_per_second(self) -> float:
@@ -129,8 +140,9 @@ def _in_part(column: Any, part: int, parts: int) -> Any:
 
 def _fold_streams(
     session: Session, batch: int, part: int = 0, parts: int = 1
-) -> Iterator[tuple[CaseState, int]]:
-    """Yield (state, event count) per case, reading the log once in (case, version) order.
+) -> Iterator[tuple[CaseState, FactsFold, int]]:
+    """Yield (state, evaluation facts, event count) per case, reading the log once in
+    (case, version) order.
 
     Plain rows rather than ORM objects: a rebuild reads every event there is.
     """
@@ -139,18 +151,50 @@ def _fold_streams(
         query = query.where(_in_part(EventRow.case_id, part, parts))
     rows = session.execute(query, execution_options={"yield_per": batch})
     state: CaseState | None = None
+    facts = FactsFold()
     count = 0
     for row in rows:
         event: Event = row_to_event(row)
         case_id = row.case_id
         if state is None or state.case_id != case_id:
             if state is not None:
-                yield state, count
-            state, count = initial_state(case_id), 0
+                yield state, facts, count
+            state, facts, count = initial_state(case_id), FactsFold(), 0
         state = evolve(state, event)
+        facts.on(event)
         count += 1
     if state is not None:
-        yield state, count
+        yield state, facts, count
+
+
+def _compare(
+    report: RebuildReport,
+    case_id: str,
+    live: dict[str, Any],
+    values: dict[str, Any],
+    columns: tuple[str, ...],
+    prefix: str = "",
+) -> None:
+    row = live.pop(case_id, None)
+    if row is None:
+        (report.kpi_missing if prefix else report.missing).append(case_id)
+        return
+    for column in columns:
+        if row[column] != values[column]:
+            report.differences.append(
+                Difference(case_id, prefix + column, row[column], values[column])
+            )
+
+
+Rebuilt = tuple[list[dict[str, Any]], list[dict[str, Any]]]  # cases rows, kpi_facts rows
+
+
+def _live(session: Session, table: Any, part: int, parts: int) -> dict[str, Any]:
+    query = select(table)
+    if parts > 1:
+        query = query.where(_in_part(table.c.case_id, part, parts))
+    # Plain rows, not ORM objects: a rebuild compares every case there is.
+    return {r.case_id: r._mapping for r in session.execute(query)}
 
 
 def _fold_part(
@@ -160,40 +204,36 @@ def _fold_part(
     batch: int,
     keep: bool,
     progress: Callable[[int], None] | None = None,
-) -> tuple[RebuildReport, list[dict[str, Any]]]:
-    """Fold one partition and compare it with its live rows."""
+) -> tuple[RebuildReport, Rebuilt]:
+    """Fold one partition and compare it with its live rows of both tables."""
     report = RebuildReport()
-    rebuilt: list[dict[str, Any]] = []
+    rebuilt: Rebuilt = ([], [])
     with Session(engine) as session, session.begin():
-        live_query = select(CaseRow.__table__)
-        if parts > 1:
-            live_query = live_query.where(_in_part(CaseRow.case_id, part, parts))
-        # Plain rows, not ORM objects: a rebuild compares every case there is.
-        live = {r.case_id: r._mapping for r in session.execute(live_query)}
-        for state, count in _fold_streams(session, batch, part, parts):
+        live = _live(session, CaseRow.__table__, part, parts)
+        live_kpi = _live(session, KpiFactsRow.__table__, part, parts)
+        for state, fold, count in _fold_streams(session, batch, part, parts):
             report.cases += 1
             report.events += count
             values = case_row_values(state)
+            facts = fold.facts()
+            kpi = None if facts is None else kpi_row_values(facts, state.version)
             if keep:
-                rebuilt.append(values)
-            row = live.pop(state.case_id, None)
-            if row is None:
-                report.missing.append(state.case_id)
-            else:
-                for column in PROJECTED_COLUMNS:
-                    if row[column] != values[column]:
-                        report.differences.append(
-                            Difference(state.case_id, column, row[column], values[column])
-                        )
+                rebuilt[0].append(values)
+                if kpi is not None:
+                    rebuilt[1].append(kpi)
+            _compare(report, state.case_id, live, values, PROJECTED_COLUMNS)
+            if kpi is not None:
+                _compare(report, state.case_id, live_kpi, kpi, KPI_PROJECTED, "kpi_facts.")
             if progress is not None:
                 progress(count)
         report.extra = sorted(live)
+        report.kpi_extra = sorted(live_kpi)
     return report, rebuilt
 
 
 def _fold_part_in_process(
     url: str, part: int, parts: int, batch: int, keep: bool
-) -> tuple[RebuildReport, list[dict[str, Any]]]:
+) -> tuple[RebuildReport, Rebuilt]:
     engine = create_engine(url, poolclass=NullPool)
     try:
         return _fold_part(engine, part, parts, batch, keep)
@@ -209,7 +249,8 @@ def rebuild_cases(
     progress: Callable[[int], None] | None = None,
     processes: int = 1,
 ) -> RebuildReport:
-    """Fold every stream, compare with the live ``cases`` table, optionally replace it.
+    """Fold every stream, compare with the live ``cases`` and ``kpi_facts`` tables,
+    optionally replace them.
 
     With ``processes`` > 1 the case ids are split by a hash and folded in that many
     processes (streams are independent); the replacement, if asked, is one transaction.
@@ -234,14 +275,18 @@ def rebuild_cases(
         report.missing += part.missing
         report.extra += part.extra
         report.differences += part.differences
-    report.missing.sort()
-    report.extra.sort()
+        report.kpi_missing += part.kpi_missing
+        report.kpi_extra += part.kpi_extra
+    for found in (report.missing, report.extra, report.kpi_missing, report.kpi_extra):
+        found.sort()
     if apply:
         with Session(engine) as session, session.begin():
-            session.execute(delete(CaseRow))
-            for _, rebuilt in parts:
-                for start in range(0, len(rebuilt), batch):
-                    session.execute(insert(CaseRow), rebuilt[start : start + batch])
+            for model, which in ((CaseRow, 0), (KpiFactsRow, 1)):
+                session.execute(delete(model))
+                for _, rebuilt in parts:
+                    rows = rebuilt[which]
+                    for start in range(0, len(rows), batch):
+                        session.execute(insert(model), rows[start : start + batch])
         report.applied = True
     report.seconds = time.perf_counter() - started
     return report

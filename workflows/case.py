@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.events import Event
     from domain.roles import SYSTEM_ACTOR
     from domain.steps import Side, step_of
+    from domain.steps.intake import with_legacy_rules
     from domain.timers import Timer, next_timer
     from workflows import search_attributes as sa
     from workflows.steps import DUPLICATE_SIGNAL, HUMAN_STEPS, REPORT_UPDATE
@@ -61,6 +62,10 @@ SIDE_PATCH = "append-by-side"
 # Cases started before it accepted input the rules of domain.inputs now refuse: their
 # history replays as decided then. Validators (never replayed) always check.
 INPUT_RULES_PATCH = "input-rules"
+# Cases started before it keep the rules they were decided with: yellow at the warn share
+# of the wall-clock time left, extensions after the deadline granted (domain.rules.
+# LEGACY_RULES; their recorded CaseReported reads back the same way).
+LATENESS_PATCH = "lateness-rules"
 
 APPEND_OF_SIDE: dict[Side, tuple[str, str]] = {
     Side.SUPERVISION: ("append_supervision", TaskQueues.SUPERVISION),
@@ -106,7 +111,10 @@ class CaseWorkflow:
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseResult:
-        await self._apply(inp.report)
+        report = inp.report
+        if not workflow.patched(LATENESS_PATCH):
+            report = with_legacy_rules(report)
+        await self._apply(report)
         while not self._state.is_terminal:
             ladder = workflow.patched(LADDER_PATCH)
             await self._wait_for_step_or(next_timer if ladder else overdue_only_timer)

@@ -1,6 +1,7 @@
 """Evaluation (综合评价) for supervision: the KPI table of a day, week or month per
-department, region or grid worker, and its ranking; JSON or CSV. Recomputed from the
-event log on every call (``store.kpi``); definitions in ``domain/kpi.py``."""
+department, region or grid worker, and its ranking; JSON or CSV. Aggregated on every call
+from each case's evaluation facts (``store.kpi`` over the ``kpi_facts`` projection of the
+event log); definitions in ``domain/kpi.py``."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from domain import events as e
 from domain.roles import Role
 from domain.stages import Stage
 from domain.state import CaseState
-from domain.steps.common import FILED_STAGES, clock, clock_until, disposal_due, text
+from domain.steps.common import FILED_STAGES, clock, clock_until, disposal_from, text
 from domain.steps.declaration import Emits, Side, stamp, step
 
 S = Side.SUPERVISION
@@ -42,15 +42,16 @@ def _check(state: CaseState, cmd: c.RecordClosureCheck, now: datetime) -> list[e
             )
         ]
     note = text(cmd.note, "a note saying what is still wrong")
-    due = disposal_due(state, now)
+    disposal = disposal_from(state, now)
     return [
         e.ClosureCheckFailed(**stamp(state, cmd.actor, now), note=note, photos=photos),
         e.ReworkOrdered(
             **stamp(state, cmd.actor, now, 2),
-            **clock_until(state.rules, due, now),
+            **clock_until(state.rules, disposal.due, disposal.allowed, now),
             department=state.department,
             cycle=state.rework_count + 1,
-            disposal_due_at=due,
+            disposal_due_at=disposal.due,
+            disposal_allowed=disposal.recorded_allowed,
         ),
     ]
 
@@ -66,6 +67,7 @@ def _check(state: CaseState, cmd: c.RecordClosureCheck, now: datetime) -> list[e
     emits=[Emits(e.CaseClosed, "结案", "closed")],
 )
 def _close(state: CaseState, cmd: c.CloseCase, now: datetime) -> list[e.Event]:
+    # The disposal's verdict by the one lateness rule (domain.lateness): the KPIs' too.
     closing_type = "overdue" if state.disposal_late else "normal"
     return [e.CaseClosed(**stamp(state, cmd.actor, now), note=cmd.note, closing_type=closing_type)]
 

@@ -4,8 +4,9 @@ department's standing on its case (the ``requires`` parts of the department's st
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypedDict
+from typing import NamedTuple, TypedDict
 
+from domain.calendar import TimeLimit
 from domain.errors import InvalidCommand, NotYourCase, WrongStage
 from domain.roles import Actor, Role
 from domain.rules import CaseRules
@@ -42,20 +43,57 @@ def clock(rules: CaseRules, stage: Stage, now: datetime) -> Clock:
     return {"due_at": rules.add(now, limit), "warn_at": rules.warn_at(now, limit)}
 
 
-def clock_until(rules: CaseRules, due: datetime | None, now: datetime) -> Clock:
-    """A stage clock running to a given deadline; yellow at the warn share of what is left."""
+def clock_until(
+    rules: CaseRules, due: datetime | None, allowed: TimeLimit | None, now: datetime
+) -> Clock:
+    """A stage clock running to a deadline set elsewhere (the disposal deadline), with
+    ``allowed`` time in all: yellow when the time left, in that limit's unit, is down to
+    (1 - warn_ratio) of it (``CaseRules.warn_before``). Cases reported before that rule
+    keep theirs: yellow at the warn share of the wall-clock time left from ``now``."""
     if due is None:
         return NO_CLOCK
+    if rules.yellow_in_limit_unit and allowed is not None:
+        return {"due_at": due, "warn_at": rules.warn_before(due, allowed)}
     warn = now + (due - now) * rules.warn_ratio if due > now else due
     return {"due_at": due, "warn_at": warn}
 
 
-def disposal_due(state: CaseState, now: datetime) -> datetime | None:
-    """处置时限 from ``now``; with bundled deadlines a running one is kept."""
+class Disposal(NamedTuple):
+    """The disposal deadline (处置时限 counted from a dispatch or a rework) and the time the
+    disposal is allowed in all (what its yellow light is measured against)."""
+
+    due: datetime | None
+    allowed: TimeLimit | None
+
+    @property
+    def recorded_allowed(self) -> str:
+        return "" if self.allowed is None else str(self.allowed)
+
+
+def disposal_from(state: CaseState, now: datetime) -> Disposal:
+    """处置时限 from ``now``; with bundled deadlines a running one is kept, with its
+    allowed time."""
     if state.rules.bundle_disposal and state.disposal_due_at is not None:
-        return state.disposal_due_at
+        return Disposal(state.disposal_due_at, _recorded(state, state.disposal_allowed))
     limit = state.rules.disposal_limit(state.condition)
-    return None if limit is None else state.rules.add(now, limit)
+    if limit is None:
+        return Disposal(None, None)
+    return Disposal(state.rules.add(now, limit), _recorded(state, limit))
+
+
+def _recorded(state: CaseState, allowed: TimeLimit | None) -> TimeLimit | None:
+    # Cases under the old yellow rule never recorded it: their replays stay exact.
+    return allowed if state.rules.yellow_in_limit_unit else None
+
+
+def extended(state: CaseState, new_due: datetime) -> TimeLimit | None:
+    """The time allowed once the disposal deadline moves to ``new_due``: what the extension
+    adds, counted in the allowed time's own unit."""
+    allowed, old_due = state.disposal_allowed, state.disposal_due_at
+    if allowed is None or old_due is None or not state.rules.yellow_in_limit_unit:
+        return None
+    added = state.rules.working_calendar.elapsed(old_due, new_due, allowed.unit)
+    return TimeLimit(allowed.amount + added, allowed.unit)
 
 
 def own_department(state: CaseState, actor: Actor) -> None:

@@ -5,10 +5,11 @@ type: its name (the workflow update and the API path), its CLI name, its labels,
 that may take it, the stages it needs, its side (supervision or disposal: which worker
 records its events), whether a person or the engine takes it, the events it emits with
 their labels and notices, what it requires of the case and the actor before any input is
-looked at (``requires``), what it requires of the input beyond each field's own rule
-(``checks``: a report's source for its reporter's role, an extension's bounds), and the
-decision itself. ``domain.steps`` collects the declarations; the decider, the workflow's
-routing, the timeline's labels and the notices are derived from them.
+looked at (``requires``) and of the moment it is taken (``in_time``), what it requires of
+the input beyond each field's own rule (``checks``: a report's source for its reporter's
+role, an extension's bounds), and the decision itself. ``domain.steps`` collects the
+declarations; the decider, the workflow's routing, the timeline's labels and the notices
+are derived from them.
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ class Emits:
 
 Requirement = Callable[[CaseState, Actor], None]
 InputCheck = Callable[[CaseState, Any, datetime], None]
+# What the step requires of the moment it is taken (e.g. a deadline not passed yet).
+TimeRequirement = Callable[[CaseState, datetime], None]
 Decision = Callable[[CaseState, Any, datetime], list[Event]]
 
 
@@ -97,6 +100,8 @@ class Step:
     emits: tuple[Emits, ...]
     # What the case and the actor must be, whatever the input (raises a DomainError).
     requires: Requirement
+    # What the moment must be, whatever the input (None: any moment).
+    in_time: TimeRequirement | None
     # The events of the command, after role, stage and ``requires`` were checked.
     decide: Decision
     cli_name: str = ""  # `gridcase case <cli>`, when not the name with dashes
@@ -148,6 +153,7 @@ def step(
     cli: str = "",
     requires: Requirement = nothing_required,
     checks: InputCheck = no_input_check,
+    in_time: TimeRequirement | None = None,
 ) -> Callable[
     [Callable[[CaseState, C, datetime], list[Event]]],
     Callable[[CaseState, C, datetime], list[Event]],
@@ -169,6 +175,7 @@ def step(
                 human=human,
                 emits=tuple(emits),
                 requires=requires,
+                in_time=in_time,
                 decide=decide,
                 cli_name=cli,
                 checks=checks,

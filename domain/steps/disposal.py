@@ -8,7 +8,8 @@ from datetime import datetime
 from domain import commands as c
 from domain import events as e
 from domain.calendar import CalendarNotCovered, TimeLimit, TimeUnit
-from domain.errors import InvalidCommand, WrongStage
+from domain.errors import DeadlinePassed, InvalidCommand, WrongStage
+from domain.lateness import passed_deadline
 from domain.roles import Actor, Role
 from domain.rules import CaseRules
 from domain.stages import DEPARTMENT_STAGES, Stage
@@ -17,7 +18,8 @@ from domain.steps.common import (
     APPROVERS,
     clock,
     clock_until,
-    disposal_due,
+    disposal_from,
+    extended,
     free_to_act,
     own_department,
     pending_of,
@@ -54,10 +56,12 @@ SUSPENSION_APPROVERS = {Role.DISPATCHER, Role.LEADER}
 )
 def _dispatch(state: CaseState, cmd: c.DispatchCase, now: datetime) -> list[e.Event]:
     department = text(cmd.department, "department")
-    due = disposal_due(state, now)
+    disposal = disposal_from(state, now)
+    due = disposal.due
     sign_for = clock(state.rules, Stage.SIGN_FOR, now)
     if due is not None and (sign_for["due_at"] is None or sign_for["due_at"] > due):
-        sign_for = clock_until(state.rules, due, now)
+        # Signing for runs to the disposal deadline: it is measured against that limit.
+        sign_for = clock_until(state.rules, due, disposal.allowed, now)
     return [
         e.CaseDispatched(
             **stamp(state, cmd.actor, now),
@@ -66,6 +70,7 @@ def _dispatch(state: CaseState, cmd: c.DispatchCase, now: datetime) -> list[e.Ev
             note=cmd.note,
             suggested_department=cmd.suggested_department,
             disposal_due_at=due,
+            disposal_allowed=disposal.recorded_allowed,
         )
     ]
 
@@ -82,7 +87,7 @@ def _dispatch(state: CaseState, cmd: c.DispatchCase, now: datetime) -> list[e.Ev
     emits=[Emits(e.TaskSignedFor, "签收", "signed for")],
 )
 def _sign_for(state: CaseState, cmd: c.SignFor, now: datetime) -> list[e.Event]:
-    running = clock_until(state.rules, state.disposal_due_at, now)
+    running = clock_until(state.rules, state.disposal_due_at, state.disposal_allowed, now)
     if state.disposal_due_at is None:  # cases dispatched before disposal limits existed
         running = clock(state.rules, Stage.HANDLE, now)
     return [e.TaskSignedFor(**stamp(state, cmd.actor, now), **running, department=state.department)]
@@ -135,6 +140,31 @@ def _extension_within_policy(state: CaseState, cmd: c.RequestExtension, now: dat
         )
 
 
+def extension_refused_at(state: CaseState, now: datetime) -> datetime | None:
+    """The disposal deadline that has passed at ``now``, when it bars an extension (the
+    center's policy does not allow late extensions); None when an extension may move it."""
+    if state.rules.late_extensions:
+        return None
+    return passed_deadline(state.disposal_due_at or state.stage_due_at, now)
+
+
+def _deadline_not_passed(state: CaseState, now: datetime, what: str) -> None:
+    passed = extension_refused_at(state, now)
+    if passed is not None:
+        local = passed.astimezone(state.rules.working_calendar.tz)
+        raise DeadlinePassed(
+            f"case {state.case_id}: too late to {what}: its disposal deadline "
+            f"{local.isoformat(timespec='minutes')} has passed, and an extension can only "
+            "move a deadline that has not (the center's policy does not allow late "
+            "extensions); the lateness stays in the record"
+        )
+
+
+def _before_the_deadline(state: CaseState, now: datetime) -> None:
+    """Requires: the disposal deadline not passed yet (unless policy `late_extensions`)."""
+    _deadline_not_passed(state, now, "ask for an extension")
+
+
 @step(
     c.RequestExtension,
     "request_extension",
@@ -145,6 +175,7 @@ def _extension_within_policy(state: CaseState, cmd: c.RequestExtension, now: dat
     side=D,
     requires=_may_ask_for_extension,
     checks=_extension_within_policy,
+    in_time=_before_the_deadline,
     emits=[Emits(e.ExtensionRequested, "延期申请", "extension requested")],
 )
 def _request_extension(state: CaseState, cmd: c.RequestExtension, now: datetime) -> list[e.Event]:
@@ -184,15 +215,18 @@ def _decide_extension(state: CaseState, cmd: c.DecideExtension, now: datetime) -
     if not cmd.approve:
         return [e.ExtensionDenied(**env, note=text(cmd.note, "a reason for denying"))]
     assert state.pending is not None and state.pending.amount is not None
+    _deadline_not_passed(state, now, "grant the extension (deny it instead)")
     base = state.disposal_due_at or state.stage_due_at or now
     new_due = state.rules.add(base, state.pending.amount)
+    allowed = extended(state, new_due)
     return [
         e.ExtensionGranted(
             **env,
-            **clock_until(state.rules, new_due, now),
+            **clock_until(state.rules, new_due, allowed, now),
             amount=str(state.pending.amount),
             note=cmd.note,
             disposal_due_at=new_due,
+            disposal_allowed="" if allowed is None else str(allowed),
         )
     ]
 
@@ -346,7 +380,7 @@ def _resume(state: CaseState, cmd: c.ResumeCase, now: datetime) -> list[e.Event]
     return [
         e.CaseResumed(
             **stamp(state, cmd.actor, now),
-            **clock_until(state.rules, due, now),
+            **clock_until(state.rules, due, state.disposal_allowed, now),
             note=cmd.note,
             disposal_due_at=due,
         )

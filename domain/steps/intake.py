@@ -4,13 +4,20 @@ merging duplicates. Supervision's side."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import datetime
 
 from domain import commands as c
 from domain import events as e
 from domain.errors import InvalidCommand, NotYourCase, WrongStage
 from domain.roles import Actor, Role
-from domain.rules import DEFAULT_RULES, DEFAULT_STAGE_LIMITS, CaseRules, rules_from_seconds
+from domain.rules import (
+    DEFAULT_RULES,
+    DEFAULT_STAGE_LIMITS,
+    CaseRules,
+    legacy_rules,
+    rules_from_seconds,
+)
 from domain.sources import source_of
 from domain.stages import Stage
 from domain.state import CaseState
@@ -43,6 +50,16 @@ def _rules_of(cmd: c.ReportCase) -> CaseRules:
 def _source_of_reporter(state: CaseState, cmd: c.ReportCase, now: datetime) -> None:
     """A report comes from a source its reporter's role may use (``domain.sources``)."""
     source_of(cmd.actor.role, cmd.source)
+
+
+def with_legacy_rules(cmd: c.ReportCase) -> c.ReportCase:
+    """The report as a case started before the lateness rules decided it: its rules say
+    so (``domain.rules.LEGACY_RULES``), as its recorded CaseReported reads back."""
+    try:
+        rules = _rules_of(cmd)
+    except InvalidCommand:
+        return cmd  # refused either way
+    return replace(cmd, rules=legacy_rules(rules))
 
 
 @step(

@@ -49,10 +49,13 @@ def _stages(step: Step) -> str:
 
 
 def _requires(step: Step) -> str:
-    if step.requires is nothing_required:
-        return ""
-    doc = (step.requires.__doc__ or "").removeprefix("Requires: ")
-    return " ".join(doc.split()).rstrip(".")
+    parts = []
+    for check in (step.requires, step.in_time):
+        if check is None or check is nothing_required:
+            continue
+        doc = (check.__doc__ or "").removeprefix("Requires: ")
+        parts.append(" ".join(doc.split()).rstrip("."))
+    return "; ".join(parts)
 
 
 def _events(step: Step) -> str:

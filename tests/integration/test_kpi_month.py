@@ -27,6 +27,7 @@ from domain.kpi import DEFAULT_WEIGHTS, ObjectKind
 from domain.roles import Actor, Role
 from domain.rules import CaseRules
 from domain.stages import SupervisionLevel
+from domain.steps.disposal import extension_refused_at
 from store.db import make_engine
 from store.event_store import EventStore
 from store.kpi import evaluate
@@ -53,6 +54,7 @@ GRIDS = ("410105001001001", "410105001001002", "410105001002001", "4101050020010
 WORKERS = [Actor(id=f"gw-{i}", role=Role.GRID_WORKER, unit=g) for i, g in enumerate(GRIDS)]
 DEPARTMENTS = ("sanitation", "roads", "greening")
 HANDLERS = {d: Actor(id=f"h-{d}", role=Role.HANDLER, unit=d) for d in DEPARTMENTS}
+MINUTE = timedelta(minutes=1)
 NOV = datetime(2026, 11, 1, tzinfo=CST)
 DEC = datetime(2026, 12, 1, tzinfo=CST)
 
@@ -157,9 +159,14 @@ def _disposal(s: Sim, worker: Actor) -> None:
         s.do(c.SignFor(actor=handler), s.delay(60, 0.1))
     s.stop(0.05)
     if s.chance(0.15):
-        s.do(c.RequestExtension(actor=handler, reason="truck", amount="2 hours"), s.delay(60, 0))
-        approve = s.chance(0.8)
-        s.do(c.DecideExtension(actor=DISPATCHER, approve=approve, note="ok" if approve else "no"))
+        minutes = s.delay(60, 0)
+        # Asked after the deadline: refused (no late extensions), so not asked.
+        if extension_refused_at(s.state, s.now + timedelta(minutes=minutes)) is None:
+            s.do(c.RequestExtension(actor=handler, reason="truck", amount="2 hours"), minutes)
+            approve = s.chance(0.8) and extension_refused_at(s.state, s.now + MINUTE) is None
+            s.do(
+                c.DecideExtension(actor=DISPATCHER, approve=approve, note="ok" if approve else "no")
+            )
     if s.chance(0.05):
         s.do(c.RequestSuspension(actor=handler, reason="winter"), s.delay(30, 0))
         s.do(c.DecideSuspension(actor=DISPATCHER, approve=True))
@@ -236,12 +243,12 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "suspended": False,
         "checks": [],  # [due, done_at, checker, unit]
         "disposed": False,
+        "late": False,  # this disposal (since the last dispatch) had a late feedback/extension
         "on_time": False,
         "closed": None,
         "close_due": None,
         "cards": [],
     }
-    feedback = deadline_then = None
     ends = {
         "CaseRejected": "rejected",
         "CaseCancelled": "cancelled",
@@ -266,12 +273,15 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         elif kind == "CaseDispatched":
             if d["department"] not in s["depts"]:
                 s["depts"].append(d["department"])
-            s["final"], s["deadline"], s["suspended"] = (
+            s["final"], s["deadline"], s["suspended"], s["late"] = (
                 d["department"],
                 _t(d["disposal_due_at"]),
                 False,
+                False,
             )
         elif kind in ("ExtensionGranted", "CaseResumed", "ReworkOrdered"):
+            if kind == "ExtensionGranted" and at > s["deadline"]:
+                s["late"] = True
             s["deadline"], s["suspended"] = _t(d["disposal_due_at"]), False
             s["extended"] |= kind == "ExtensionGranted"
             if kind == "ReworkOrdered":
@@ -282,13 +292,13 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         elif kind == "CaseSuspended":
             s["suspended"] = True
         elif kind == "FeedbackSubmitted":
-            feedback, deadline_then = at, s["deadline"]
+            s["late"] |= at > s["deadline"]
             s["checks"].append([_t(d["due_at"]), None, None, ""])
         elif kind in ("ClosureCheckPassed", "ClosureCheckFailed"):
             s["checks"][-1][1:] = [at, r["actor_id"], r["actor_unit"]]
             if kind == "ClosureCheckPassed":
                 s["disposed"], s["close_due"] = True, _t(d["due_at"])
-                s["on_time"] = feedback <= deadline_then
+                s["on_time"] = not s["late"]
         elif kind == "CaseClosed":
             s["closed"] = at
         elif kind == "SupervisionIssued":
@@ -367,6 +377,8 @@ def reference(cases: list[dict[str, Any]], kind: ObjectKind, bucket: Bucket) -> 
                     else bool(s["returned"] or s["reworked"])
                 )
                 count("accurate_dispatch", s["deadline"], key, not wrong)
+                returned = (key in s["returned"]) if dept else bool(s["returned"])
+                count("return", s["deadline"], key, returned)
     if worker:
         for (period, key), mine in grids.items():
             found = [r for g in mine for r in reports.get((period, g), [])]

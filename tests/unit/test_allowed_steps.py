@@ -1,7 +1,8 @@
 """``allowed_steps(state, actor)`` agrees with ``decide``: over random reachable cases (the
 sequences of tests/unit/test_case_properties.py), a step listed for an actor is accepted
 for some valid input, and a step not listed is refused for the actor's role, the case's
-stage or the case's standing (WrongRole, WrongStage, NotYourCase) whatever the input.
+stage or the case's standing (WrongRole, WrongStage, NotYourCase) or the moment
+(DeadlinePassed: an extension after the deadline) whatever the input.
 Along the way, every accepted command emits only event types its step declares."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from domain import commands as c
 from domain.case import allowed_steps, decide, evolve, initial_state
-from domain.errors import DomainError, NotYourCase, WrongRole, WrongStage
+from domain.errors import DeadlinePassed, DomainError, NotYourCase, WrongRole, WrongStage
 from domain.roles import SYSTEM_ACTOR, Actor, Role
 from domain.stages import SupervisionLevel
 from domain.state import CaseState
@@ -35,7 +36,7 @@ from tests.unit.test_case_properties import (
 
 PEOPLE = [a for a in ACTORS.values() if a.role is not Role.SYSTEM]
 PEOPLE += [*HANDLERS.values(), Actor(id="gw-9", role=Role.GRID_WORKER, unit="g9")]
-STANDING = (WrongRole, WrongStage, NotYourCase)
+STANDING = (WrongRole, WrongStage, NotYourCase, DeadlinePassed)
 
 
 def valid_inputs(actor: Actor) -> dict[type[c.Command], list[c.Command]]:
@@ -97,7 +98,7 @@ def test_every_update_step_has_valid_inputs_here() -> None:
 
 def check_allowed(state: CaseState, now: datetime) -> None:
     for actor in PEOPLE:
-        allowed = {s.name for s in allowed_steps(state, actor)}
+        allowed = {s.name for s in allowed_steps(state, actor, now)}
         for name, s in UPDATE_STEPS.items():
             refusals = []
             for command in INPUTS[actor][s.command]:

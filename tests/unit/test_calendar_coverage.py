@@ -33,12 +33,19 @@ from domain.holiday_notices import (
     official_data_warning,
     parse_notice,
     shipped_notices,
+    shipped_provisional,
 )
 from domain.policy import CenterPolicy
 from domain.rules import DEFAULT_STAGE_LIMITS, CaseRules
 from domain.taxonomy import default_taxonomy
 from store.calendar import calendar_readiness, calendar_sources, today
-from store.calendar_sources import CASE_YEARS, LIBRARY, CalendarSources, provisional_year
+from store.calendar_sources import (
+    CASE_YEARS,
+    LIBRARY,
+    CalendarSources,
+    provisional_document,
+    provisional_year,
+)
 from tests.factories import LEADER, WORKER
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -71,21 +78,59 @@ def sh(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datet
 # -- the domain refuses to guess -----------------------------------------------------------
 
 
-def test_the_shipped_notices_are_the_official_years_of_the_domain_default() -> None:
+def test_the_domain_default_is_the_shipped_notices_then_the_shipped_estimate() -> None:
     cal = default_calendar()
-    assert cal.official_years == {2025, 2026} and cal.provisional_years == frozenset()
+    assert cal.official_years == {2025, 2026}
+    assert cal.provisional_years == set(range(2027, 2046)) and cal.provisional_source == LIBRARY
     assert not cal.is_working_day(date(2026, 10, 1))  # 国庆节
     assert cal.is_working_day(date(2026, 10, 10))  # 调休上班, a Saturday
-    with pytest.raises(CalendarNotCovered, match=r"no holiday data for 2027 .*2025-2026"):
-        cal.is_working_day(date(2027, 1, 1))
+    assert not cal.is_working_day(date(2027, 1, 1)) and cal.is_provisional(date(2027, 1, 1))
+    # The default no longer runs out at the end of 2026 (the time bomb of issue 9).
+    assert cal.add(sh(2026, 12, 31, 17), TimeLimit(2, TimeUnit.WORKING_HOURS)) == sh(2027, 1, 4, 9)
+    with pytest.raises(CalendarNotCovered, match=r"no holiday data for 2046 .*2025-2045"):
+        cal.is_working_day(date(2046, 1, 2))
     # Wall-clock units need no holiday data; working ones stop at the edge, named.
-    assert cal.add(sh(2026, 12, 31, 17), TimeLimit(2, TimeUnit.URGENT_HOURS)) == sh(
-        2026, 12, 31, 19
+    assert cal.add(sh(2045, 12, 31, 17), TimeLimit(2, TimeUnit.URGENT_HOURS)) == sh(
+        2045, 12, 31, 19
     )
     with pytest.raises(CalendarNotCovered) as caught:
-        cal.add(sh(2026, 12, 31, 17), TimeLimit(2, TimeUnit.WORKING_HOURS))
-    assert caught.value.day == date(2027, 1, 1)
-    assert caught.value.covered == {2025, 2026}
+        cal.add(sh(2045, 12, 29, 17), TimeLimit(20, TimeUnit.WORKING_HOURS))
+    assert caught.value.day == date(2046, 1, 1)
+    assert caught.value.covered == set(range(2025, 2046))
+
+
+def test_the_shipped_estimate_is_what_the_installed_library_computes() -> None:
+    """domain/data/calendar_cn_provisional.json equals store.calendar_sources' estimate
+    (re-run scripts/provisional-calendar after upgrading the holidays pin)."""
+    path = Path(__file__).resolve().parents[2] / "domain" / "data" / "calendar_cn_provisional.json"
+    shipped = json.loads(path.read_text("utf-8"))
+    assert shipped == provisional_document()
+    assert set(range(2027, 2041)) <= {int(y) for y in shipped["years"]}
+    assert shipped["provisional"] is True
+    # Read back by the domain as provisional years, never as official ones.
+    years, library = shipped_provisional()
+    assert library == LIBRARY and {y.status for y in years} == {YearStatus.PROVISIONAL}
+    with pytest.raises(InvalidNotice, match="marked provisional"):
+        parse_notice(shipped)
+
+
+@freeze_time("2026-12-31 09:00:00")  # 17:00 in Shanghai, the last working hour of 2026
+def test_default_rules_at_the_real_date_cross_into_2027() -> None:
+    # A report that carries no rules (tests, the simulation): the domain default.
+    now = datetime.now(SH)
+    [reported] = decide(
+        initial_state("c-1"),
+        c.ReportCase(actor=WORKER, category="E0101", grid=WORKER.unit, description="garbage"),
+        now,
+    )
+    assert isinstance(reported, CaseReported)
+    filed = decide(fold("c-1", [reported]), c.FileCase(actor=LEADER), now)[0]
+    assert isinstance(filed, CaseFiled)
+    # Dispatch limit 30 minutes (wall clock); 1 工作日 across New Year: Mon 01-04 and Tue.
+    rules = reported.rules
+    # Thu 17-18 (1 h); Fri New Year's Day, the weekend; Mon 01-04 08-12, 14-17 (7 h).
+    assert rules.add(now, TimeLimit.parse("1 working_days")) == sh(2027, 1, 4, 17)
+    assert rules.working_calendar.is_provisional(sh(2027, 1, 4, 17))
 
 
 def test_a_report_without_rules_runs_on_the_shipped_notices_not_on_no_holidays() -> None:
@@ -111,11 +156,12 @@ def test_a_calendar_without_year_data_knows_no_day() -> None:
 
 
 def test_records_written_before_coverage_cover_their_dates_and_the_shipped_years() -> None:
-    old = default_calendar().to_dict()
+    notices = build_calendar(shipped_notices())  # what such records carried: notices only
+    old = notices.to_dict()
     for key in ("official_years", "provisional_years", "version", "provisional_source"):
         del old[key]
     assert WorkingCalendar.from_dict(old).official_years == {2025, 2026}  # its own dates
-    assert CaseRules(calendar=old).working_calendar == default_calendar()
+    assert CaseRules(calendar=old).working_calendar == notices  # and no estimate added
     assert CaseRules(calendar={}).working_calendar == default_calendar()
     # A center's own 2026 (one extra day off) keeps its data and gains the shipped 2025.
     own = {"holidays": [*old["holidays"], "2026-12-31"], "extra_workdays": []}
@@ -304,8 +350,8 @@ def test_warning_when_the_year_has_no_official_notice_and_none_after_import() ->
     assert warning is not None and warning.official_until is None
     assert "no official holiday notice is loaded for 2027" in warning.message
     assert official_data_warning(AFTER.for_cases(date(2026, 11, 30)), date(2026, 11, 30)) is None
-    uncovered = official_data_warning(default_calendar(), on)
-    assert uncovered is not None and "no holiday data at all for 2027" in uncovered.message
+    uncovered = official_data_warning(default_calendar(), date(2046, 1, 5))
+    assert uncovered is not None and "no holiday data at all for 2046" in uncovered.message
 
 
 def test_readiness_detail_is_json_ready() -> None:

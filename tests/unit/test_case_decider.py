@@ -39,8 +39,12 @@ CASE = "c-1"
 
 
 def run(commands: list[c.Command], state: CaseState | None = None) -> CaseState:
+    """The commands 5 minutes apart, the last one 5 minutes before T0 (tests decide at T0:
+    a case's time never runs backwards), or after the state's last event."""
     state = state or initial_state(CASE)
-    now = T0
+    now = T0 - timedelta(minutes=5 * (len(commands) + 1))
+    if state.last_event_at is not None:
+        now = max(now, state.last_event_at)
     for command in commands:
         now += timedelta(minutes=5)
         for event in decide(state, command, now):
@@ -103,8 +107,12 @@ def test_each_stage_gets_the_deadline_of_the_case_policy(stage: Stage, limit_key
     order = [Stage.VERIFY, Stage.DISPATCH, Stage.SIGN_FOR, Stage.HANDLE, Stage.CHECK, Stage.CLOSE]
     state = run(steps[: order.index(stage) + 1])
     assert state.stage is stage
-    # The handle stage runs to the disposal deadline, which counts from dispatch.
-    start = state.stage_entered_at if stage is not Stage.HANDLE else T0 + timedelta(minutes=15)
+    # The handle stage runs to the disposal deadline, which counts from dispatch (the event
+    # before sign-for, 5 minutes earlier).
+    assert state.stage_entered_at is not None
+    start = state.stage_entered_at
+    if stage is Stage.HANDLE:
+        start -= timedelta(minutes=5)
     assert state.stage_due_at == start + timedelta(seconds=limits[limit_key])
 
 

@@ -236,6 +236,7 @@ def test_department_rates_and_scores() -> None:
         "rework": (1, 4),  # b
         "extension": (1, 4),  # c
         "accurate_dispatch": (3, 4),  # b was reworked
+        "return": (0, 4),  # d came back from roads, not from sanitation
     }
     assert san.counts == {
         "reported": 0,
@@ -261,6 +262,7 @@ def test_department_rates_and_scores() -> None:
         "rework": (0, 1),
         "extension": (0, 1),
         "accurate_dispatch": (1, 2),
+        "return": (1, 2),  # roads returned d (回退率)
     }
     assert roads.components["count"] == 0.25
     assert roads.score == APPROX(100 * (0.1 * 0.25 + 0.3 * 1))  # 32.5

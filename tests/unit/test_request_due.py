@@ -24,7 +24,8 @@ REQUESTS = [
 def handled(rules: object = WORKING) -> Case:
     case = Case(cst("2026-09-30T09:00"))
     case.do(report(rules=rules), at=case.now)
-    case.do(c.FileCase(actor=LEADER))
+    # 1 working day to dispose (due 8 Oct): the requests below come before the deadline.
+    case.do(c.FileCase(actor=LEADER, condition="E0101-02"))
     case.do(c.DispatchCase(actor=DISPATCHER, department=DEPT))
     case.do(c.SignFor(actor=HANDLER))
     return case

@@ -59,13 +59,21 @@ def test_an_old_record_reads_back_and_is_recorded_the_same_way() -> None:
     event = from_record(OLD_RECORD)
     assert isinstance(event, CaseReported)
     assert event.rules.approval_limit == TimeLimit(1, TimeUnit.WORKING_HOURS)
-    recorded = to_record(event)["data"]["rules"]
-    # Same keys and text as before, less the retired default_department, plus the rules
-    # added since with their defaults (max_extension).
-    assert recorded == {k: v for k, v in OLD_RULES.items() if k != "default_department"} | {
-        "max_extension": "30 working_days"
+    recorded = to_record(event)
+    # Same keys and text as before, less the retired default_department, plus what schema-2
+    # rules meant: yellow at the warn share of the wall-clock time left, late extensions.
+    assert recorded["schema_version"] == 3
+    assert recorded["data"]["rules"] == {
+        k: v for k, v in OLD_RULES.items() if k != "default_department"
+    } | {
+        "yellow_in_limit_unit": False,
+        "late_extensions": True,
+        "max_extension": "30 working_days",
     }
-    assert from_record(to_record(event)) == event
+    assert from_record(recorded) == event
+    assert not event.rules.yellow_in_limit_unit and event.rules.late_extensions
+    # Rules written today say the current meaning.
+    assert CaseRules().yellow_in_limit_unit and not CaseRules().late_extensions
 
 
 def test_rules_refuse_text_where_a_limit_belongs_and_name_bad_limits() -> None:
@@ -113,7 +121,11 @@ def test_policy_file_form_round_trips_and_builds_the_rules_of_a_case() -> None:
         "backlog_after",
         "reply_limit",
         "approval_limit",
+        "late_extensions",
     }
+    # How yellow is placed is the release's, never a center's setting.
+    with pytest.raises(ValueError, match="unknown policy setting"):
+        CenterPolicy.from_dict({"yellow_in_limit_unit": False})
     taxonomy = default_taxonomy()
     urgent = next(cat for cat in taxonomy if cat.urgency.value == "urgent")
     rules = CenterPolicy().rules_for(urgent, WorkingCalendar())

@@ -509,7 +509,10 @@ def test_an_approved_extension_moves_the_disposal_and_stage_deadlines_in_the_cal
         new_due,
         new_due,
     )
-    assert granted.warn_at == at + (new_due - at) * 0.8
+    # Allowed in all: the 4 working hours of E0101-01 and the 16 of the extension. Yellow
+    # when 20% of 20 working hours is left: 3 h on Saturday and 1 h back on Friday.
+    assert granted.disposal_allowed == "20 working_hours"
+    assert granted.warn_at == cst("2026-10-09T17:00")
     state = case.state
     assert state.disposal_due_at == new_due and state.stage_due_at == new_due
     assert state.extension_count == 1 and state.pending is None and state.light is Light.GREEN
@@ -858,7 +861,9 @@ def test_next_timer_climbs_the_ladder_of_a_department_stage() -> None:
             assert isinstance(timer.command, c.SuperviseCase) and timer.command.level is level
         case.do(timer.command, at=timer.at)
     assert next_timer(case.state) is None
-    assert case.state.supervision_level is SupervisionLevel.RED and case.state.disposal_late
+    assert case.state.supervision_level is SupervisionLevel.RED
+    # Red light and cards are the timer's; whether the disposal is late is the feedback's.
+    assert not case.state.disposal_late
 
 
 def test_next_timer_gives_no_cards_in_center_stages() -> None:
@@ -897,8 +902,10 @@ def test_closing_type_is_overdue_after_an_overdue_department_stage() -> None:
     due = late.state.stage_due_at
     assert due is not None
     late.do(c.MarkStageOverdue(actor=SYSTEM_ACTOR, stage=Stage.HANDLE), at=due)
-    assert late.state.disposal_late
-    for command in main_line()[3:]:
+    assert not late.state.disposal_late  # not yet: the feedback decides
+    late.do(main_line()[3])
+    assert late.state.disposal_late  # fed back after the deadline
+    for command in main_line()[4:]:
         late.do(command)
     assert isinstance(late.events[-1], e.CaseClosed)
     assert late.events[-1].closing_type == "overdue" and late.state.closing_type == "overdue"
