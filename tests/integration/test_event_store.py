@@ -159,7 +159,7 @@ def test_a_failed_write_leaves_nothing_of_the_append(store: EventStore) -> None:
     case_id = new_case_id()
     reported = records(decided(case_id, [report()]))
     bad = Notice(1, "stage_overdue", "supervision", "late", {"note": "\u0000"})
-    with pytest.raises(DBAPIError, match="unsupported Unicode escape"):
+    with pytest.raises(DataRefused, match="unsupported Unicode escape"):
         store.append(case_id, 0, reported, [bad])
     assert store.events(case_id) == []
     with pytest.raises(CaseNotFound):
