@@ -16,10 +16,15 @@ every single-case read or action:
 
 A case outside the caller's jurisdiction is answered exactly like a case that does not
 exist (``NotFound``), so its existence does not leak.
+
+``covers`` is the same rule on one change announced by the database (``store.live``), so
+the live pages hear only of cases their viewer may see; ``scope_key`` names the set of
+cases a principal sees, so answers that depend on nothing else can be shared.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from enum import StrEnum
 from typing import Any
 
@@ -27,6 +32,7 @@ from sqlalchemy import ColumnElement, Engine, false, or_, select, true
 
 from application.errors import Forbidden, NotFound
 from store.auth_models import USER_ROLES
+from store.live import CaseChange
 from store.models import CaseRow, EventRow
 from store.users import CENTER_ROLES, SUPERVISION_STAFF, Principal
 
@@ -90,6 +96,33 @@ def scope(who: Principal) -> ColumnElement[bool]:
     if who.role in ("supervisor", "leader") and who.units:
         return or_(*(CaseRow.grid.startswith(unit, autoescape=True) for unit in who.units))
     return false()
+
+
+def covers(who: Principal, change: CaseChange) -> bool:
+    """Whether ``who`` may see the case a change announces, before or after it: ``scope``
+    on the change's grid and departments. A grid worker hears of his grids' cases only;
+    a verification he was sent on outside them reaches him when he reloads (the change
+    does not name the assignee)."""
+    if who.role in CENTER_STAFF or who.unbounded:
+        return True
+    if who.role == "grid_worker":
+        return change.grid in who.units
+    if who.role == "handler":
+        return bool(who.units) and who.units[0] in change.departments
+    if who.role in ("supervisor", "leader"):
+        return any(change.grid.startswith(unit) for unit in who.units)
+    return False
+
+
+def scope_key(who: Principal) -> Hashable:
+    """Equal for two principals exactly when ``scope`` gives them the same cases."""
+    if who.role in CENTER_STAFF or who.unbounded:
+        return "all"
+    if who.role == "grid_worker":
+        return (who.role, who.user_id, who.units)
+    if who.role in ("handler", "supervisor", "leader"):
+        return (who.role, who.units)
+    return "none"
 
 
 def visible_case(engine: Engine, who: Principal, case_id: str) -> dict[str, Any]:

@@ -1,0 +1,58 @@
+"""Case changes announced with NOTIFY: the console's live updates.
+
+Every write of a case's projection row (each append, in its transaction; a rebuild that
+corrects a row) sends one notification on the channel ``gridcase_cases`` when the
+transaction commits, carrying ids only: the case, its version, its grid, and its
+department now and before the write (so a department that just lost a case hears of it
+too). The API processes LISTEN and fan the ids out to the pages (``store/live.py``).
+
+A bulk loader that writes rows nobody watches may turn it off for its session with
+``SET gridcase.notify = 'off'``.
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-01
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0009"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.execute(
+        """
+        CREATE FUNCTION gridcase_case_changed() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF current_setting('gridcase.notify', true) = 'off' THEN
+                RETURN NULL;
+            END IF;
+            PERFORM pg_notify('gridcase_cases', json_build_object(
+                'case', NEW.case_id,
+                'version', NEW.version,
+                'grid', NEW.grid,
+                'department', NEW.department,
+                'was', CASE WHEN TG_OP = 'UPDATE' THEN OLD.department ELSE '' END
+            )::text);
+            RETURN NULL;
+        END
+        $$
+        """
+    )
+    op.execute(
+        """
+        CREATE TRIGGER cases_changed AFTER INSERT OR UPDATE ON cases
+        FOR EACH ROW EXECUTE FUNCTION gridcase_case_changed()
+        """
+    )
+
+
+def downgrade() -> None:
+    op.execute("DROP TRIGGER cases_changed ON cases")
+    op.execute("DROP FUNCTION gridcase_case_changed()")
