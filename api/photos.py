@@ -10,8 +10,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from application.context import Services, services
-
-DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+from application.photos import DEFAULT_MAX_BYTES
 
 
 @dataclass(frozen=True)

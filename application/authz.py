@@ -50,6 +50,8 @@ class Use(StrEnum):
     OVERDUE = "overdue"  # the overdue list and its counts
     KPI = "kpi"  # evaluation tables and rankings
     UPLOAD_PHOTO = "upload_photo"
+    MAP = "map"  # the district map: grids and open cases
+    SCREEN = "screen"  # the command center's big screen (大屏)
 
 
 MAY: dict[Use, frozenset[str]] = {
@@ -63,6 +65,9 @@ MAY: dict[Use, frozenset[str]] = {
     Use.KPI: SUPERVISION_STAFF,
     # Everyone who reports or acts on cases; an admin administers users and attaches nothing.
     Use.UPLOAD_PHOTO: frozenset(r for r in USER_ROLES if r != "admin"),
+    Use.MAP: frozenset(r for r in USER_ROLES if r != "admin"),
+    # The wall of the command center, and the leaders who command from it.
+    Use.SCREEN: CENTER_STAFF | {"leader"},
 }
 if set(MAY) != set(Use):  # a new use without a gate would be open to everyone
     raise ImportError(f"application.authz: no gate for {sorted(set(Use) - set(MAY))}")

@@ -13,6 +13,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from domain.roles import ROLE_LABELS_ZH, Role
+from web.words import CONSOLE
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
@@ -91,6 +92,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error_title": ("出错了", "Something went wrong"),
     "error_text": ("请求无法完成（{status}）。", "The request could not be completed ({status})."),
     "forbidden_title": ("请求被拒绝", "Request refused"),
+    "live_connecting": ("正在连接实时更新…", "Connecting live updates…"),
+    "live_on": ("● 实时更新中", "● Live"),
+    "live_off": ("○ 实时更新已断开，正在重连", "○ Live updates lost, reconnecting"),
+    **CONSOLE,
 }
 
 

@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
 
 from application.authz import must_redact, scope, visible_case
 from application.read_models.rows import C, Row, seen_by
+from domain.calendar import CalendarNotCovered, TimeLimit, TimeUnit
+from domain.case import CaseState, fold
+from domain.codec import from_record
 from domain.roles import Role
+from domain.stages import Stage
 from store.event_store import EventStore
 from store.models import NotificationRow
 from store.outbox import UNDELIVERED
@@ -31,10 +36,12 @@ _GRID_WORKER_FIELDS = ("assignee",)
 @dataclass(frozen=True)
 class CaseView:
     """A case as ``who`` may see it: the projection row (``seen_by``) and the stored
-    records of its events, oldest first, grid workers' ids None where hidden."""
+    records of its events, oldest first, grid workers' ids None where hidden; and its
+    state folded from the whole log (``state``: for the rules and clocks, not to show)."""
 
     row: Row
     records: list[Row]
+    state: CaseState | None = None
 
     @property
     def reported(self) -> dict[str, Any]:
@@ -57,10 +64,55 @@ def _record_seen_by(who: Principal, record: Row) -> Row:
 def case_view(engine: Engine, who: Principal, case_id: str) -> CaseView:
     """The case and its timeline if ``who`` may see it; ``NotFound`` otherwise."""
     row = visible_case(engine, who, case_id)
+    records = EventStore(engine).records(case_id)
     return CaseView(
         row=seen_by(who, row),
-        records=[_record_seen_by(who, r) for r in EventStore(engine).records(case_id)],
+        records=[_record_seen_by(who, r) for r in records],
+        state=fold(case_id, (from_record(r) for r in records)),
     )
+
+
+@dataclass(frozen=True)
+class TimeLeft:
+    """The open stage's clock as a person reads it, counted in the unit of its limit on
+    the case's own calendar (工作时 in working time, 自然日 in local days, …)."""
+
+    due_at: datetime
+    unit: TimeUnit
+    left: float  # in ``unit``; negative: overdue by that much
+    covered: bool = True  # False: the due day lies outside the case's calendar years
+
+    @property
+    def overdue(self) -> bool:
+        return self.left < 0
+
+    def amount(self) -> TimeLimit | None:
+        """The time left (or overdue) as a limit: "3.5工作时"; None when it is nothing."""
+        value = round(abs(self.left), 1)
+        return TimeLimit(value, self.unit) if value > 0 else None
+
+
+def time_left(state: CaseState, now: datetime) -> TimeLeft | None:
+    """How long the open stage has until its deadline (None: no clock runs — closed,
+    suspended, or a stage without a limit)."""
+    due = state.stage_due_at
+    if due is None or state.stage is None or not state.stage.is_open or state.suspended:
+        return None
+    rules = state.rules
+    limit = (
+        rules.disposal_limit(state.condition)
+        if state.stage is Stage.HANDLE
+        else rules.stage_limit(state.stage.value)
+    )
+    unit = limit.unit if limit is not None else TimeUnit.MINUTES
+    calendar = rules.working_calendar
+    try:
+        if now <= due:
+            return TimeLeft(due, unit, calendar.elapsed(now, due, unit))
+        return TimeLeft(due, unit, -calendar.elapsed(due, now, unit))
+    except CalendarNotCovered:
+        seconds = (due - now).total_seconds()
+        return TimeLeft(due, TimeUnit.MINUTES, seconds / 60, covered=False)
 
 
 def merge_candidates(

@@ -21,6 +21,7 @@ class CenterQueue(StrEnum):
     TO_FILE = "to_file"  # 待立案 (and self-handling to review)
     TO_DISPATCH = "to_dispatch"  # 待派遣
     REQUESTS = "requests"  # a department's extension, return or suspension to decide
+    TO_CLOSE = "to_close"  # 待结案: the check passed, the shift leader closes
 
 
 class DepartmentQueue(StrEnum):
@@ -57,6 +58,8 @@ def center_inbox(
         where = and_(C.status == "open", C.stage.in_(("verify", "review")))
     elif queue is CenterQueue.TO_DISPATCH:
         where = and_(C.status == "open", C.stage == "dispatch")
+    elif queue is CenterQueue.TO_CLOSE:
+        where = and_(C.status == "open", C.stage == "close")
     else:
         where = and_(C.status.in_(OPEN), C.pending_request != "")
     query = (

@@ -1,4 +1,5 @@
-"""Case changes announced with NOTIFY: the console's live updates.
+"""For the console: case changes announced with NOTIFY (live updates), and indexes for
+the big screen's counts of today's reports and closures.
 
 Every write of a case's projection row (each append, in its transaction; a rebuild that
 corrects a row) sends one notification on the channel ``gridcase_cases`` when the
@@ -16,6 +17,7 @@ Create Date: 2026-12-01
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
@@ -25,6 +27,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_index("ix_cases_reported_at", "cases", ["reported_at"])
+    op.create_index(
+        "ix_cases_closed_at",
+        "cases",
+        ["closed_at"],
+        postgresql_where=sa.text("closed_at IS NOT NULL"),
+    )
     op.execute(
         """
         CREATE FUNCTION gridcase_case_changed() RETURNS trigger
@@ -56,3 +65,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TRIGGER cases_changed ON cases")
     op.execute("DROP FUNCTION gridcase_case_changed()")
+    op.drop_index("ix_cases_closed_at", table_name="cases")
+    op.drop_index("ix_cases_reported_at", table_name="cases")
