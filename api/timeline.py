@@ -8,44 +8,9 @@ from typing import Any
 
 from api.schemas import ActorOut, CaseDetail, TimelineEntry, case_out
 from application.read_models import CaseView
+from domain.labels import EVENT_LABELS_ZH
 from domain.roles import ROLE_LABELS_ZH, Role
 
-EVENT_LABELS_ZH: dict[str, str] = {
-    "CaseReported": "上报",
-    "CaseSelfHandled": "自行处置",
-    "SelfHandlingApproved": "自行处置通过",
-    "SelfHandlingRejected": "自行处置不通过",
-    "VerificationRequested": "派发核实",
-    "CaseVerified": "核实",
-    "CaseFiled": "立案",
-    "CaseRejected": "不予立案",
-    "CaseCancelled": "作废",
-    "CaseMerged": "合并",
-    "DuplicateMerged": "合并重复案件",
-    "CaseDispatched": "派遣",
-    "TaskSignedFor": "签收",
-    "ExtensionRequested": "延期申请",
-    "ExtensionGranted": "延期批准",
-    "ExtensionDenied": "延期驳回",
-    "ReturnRequested": "回退申请",
-    "CaseReturned": "回退",
-    "ReturnDenied": "回退驳回",
-    "SuspensionRequested": "挂账申请",
-    "CaseSuspended": "挂账",
-    "SuspensionDenied": "挂账驳回",
-    "CaseResumed": "恢复处置",
-    "CaseBacklogged": "积存",
-    "FeedbackSubmitted": "处理反馈",
-    "ClosureCheckPassed": "核查通过",
-    "ClosureCheckFailed": "核查不通过",
-    "ReworkOrdered": "返工",
-    "CaseClosed": "结案",
-    "StageWarned": "黄灯预警",
-    "StageOverdue": "超期",
-    "CaseUrged": "催办",
-    "SupervisionIssued": "督办",
-    "SupervisionReplied": "督办回复",
-}
 # Event data that is internal plumbing rather than something a person reads.
 _HIDDEN_DETAILS = frozenset({"rules"})
 

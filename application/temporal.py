@@ -20,6 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from application.config import Settings
 from application.errors import Duplicate, NotFound, Unavailable
 from workflows import client as cases
+from workflows import converter
 
 log = structlog.get_logger(__name__)
 
@@ -31,7 +32,7 @@ async def connect(settings: Settings, timeout: float = CONNECT_TIMEOUT) -> Clien
     target = settings.temporal_target
     try:
         client = await asyncio.wait_for(
-            Client.connect(target, namespace=settings.temporal_namespace), timeout=timeout
+            converter.connect(target, namespace=settings.temporal_namespace), timeout=timeout
         )
     except (RuntimeError, OSError, TimeoutError) as exc:
         log.warning("temporal_unreachable", target=target, error=str(exc))

@@ -10,15 +10,15 @@ import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench.bare import QUEUES, BareCaseWorkflow, noop
 from workers.run import ACTIVITY_THREADS, GRACEFUL_SHUTDOWN, sandbox_runner
+from workflows.converter import connect
 
 
 async def serve(kind: str) -> None:
-    client = await Client.connect(os.environ["TEMPORAL_ADDRESS"])
+    client = await connect(os.environ["TEMPORAL_ADDRESS"])
     if kind == "cases":
         worker = Worker(
             client,

@@ -17,6 +17,7 @@ from temporalio.client import Client
 
 from bench.common import Postgres, Processes, Temporal, gridcase_workers, stack_env
 from domain import commands as c
+from domain.calendar import TimeLimit, TimeUnit
 from domain.demo_district import generate_demo_district
 from domain.events import Location
 from domain.holiday_notices import shipped_notices
@@ -27,10 +28,11 @@ from domain.taxonomy import default_taxonomy
 from store.calendar import today
 from store.calendar_sources import CalendarSources
 from workers.run import KINDS
+from workflows.converter import connect
 
 LEADER = Actor(id="leader-01", role=Role.SHIFT_LEADER)
 DISPATCHER = Actor(id="dispatcher-01", role=Role.DISPATCHER)
-LONG = "30 calendar_days"  # deadlines no timer reaches while a benchmark runs
+LONG = TimeLimit(30, TimeUnit.CALENDAR_DAYS)  # deadlines no timer reaches while a benchmark runs
 
 
 @dataclass
@@ -44,7 +46,7 @@ class Stack:
     extra: dict[str, str] = field(default_factory=dict)
 
     async def client(self) -> Client:
-        return await Client.connect(self.temporal.target)
+        return await connect(self.temporal.target)
 
     def pids(self) -> dict[str, int]:
         found = {name: p.pid for name, p in self.procs.procs.items()}
@@ -98,11 +100,10 @@ class Reports:
         taxonomy = default_taxonomy()
         self.district = generate_demo_district(0, taxonomy=taxonomy)
         self.router = Router(taxonomy)
-        base = CenterPolicy()
-        policy = replace(
-            base,
-            stage_limits=dict.fromkeys(base.stage_limits, LONG),
-            urgent_stage_limits=dict.fromkeys(base.urgent_stage_limits, LONG),
+        default = CenterPolicy()
+        policy = CenterPolicy(
+            base=replace(default.base, stage_limits=dict.fromkeys(default.base.stage_limits, LONG)),
+            urgent_stage_limits=dict.fromkeys(default.urgent_stage_limits, LONG),
         )
         calendar = CalendarSources.of(shipped_notices()).for_cases(today())
         self.rules = {cat.code: policy.rules_for(cat, calendar) for cat in taxonomy}

@@ -15,9 +15,10 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, TypeVar
 
+from domain.calendar import TimeLimit
 from domain.events import Event, event_class, payload_fields
 from domain.roles import Actor
-from domain.rules import rules_from_seconds
+from domain.rules import CaseRules, rules_from_seconds
 
 T = TypeVar("T")
 
@@ -45,6 +46,8 @@ def encode(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, TimeLimit):
+        return str(value)  # "30 minutes": limits are recorded as text
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, list | tuple):
@@ -67,7 +70,7 @@ def _hints(cls: type) -> dict[str, Any]:
 Decoder = Callable[[Any], Any]
 _DECODERS: dict[Any, Decoder] = {}
 # Rules repeat across cases (same policy, category and calendar): decode each once.
-_RULES_CACHE: dict[str, Any] = {}
+_RULES_CACHE: dict[str, CaseRules] = {}
 
 
 def _identity(value: Any) -> Any:
@@ -112,28 +115,31 @@ def _build(tp: Any) -> Decoder:
         return _datetime
     if isinstance(tp, type) and issubclass(tp, Enum):
         return tp
+    if tp is TimeLimit:
+        return _time_limit
+    if tp is CaseRules:
+        return _decode_rules
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        if tp.__name__ == "CaseRules":
-            return _rules_decoder(tp)
         return lambda v: from_dict(tp, v)
     if tp is float:
         return _float
     return _identity
 
 
-def _rules_decoder(tp: type) -> Decoder:
-    def decode_rules(value: Any) -> Any:
-        if isinstance(value, tp):
-            return value
-        key = json.dumps(value, sort_keys=True)
-        found = _RULES_CACHE.get(key)
-        if found is None:
-            if len(_RULES_CACHE) > 4096:
-                _RULES_CACHE.clear()
-            found = _RULES_CACHE[key] = from_dict(tp, value)
-        return found
+def _time_limit(value: Any) -> TimeLimit:
+    return value if isinstance(value, TimeLimit) else TimeLimit.parse(value)
 
-    return decode_rules
+
+def _decode_rules(value: Any) -> CaseRules:
+    if isinstance(value, CaseRules):
+        return value
+    key = json.dumps(value, sort_keys=True)
+    found = _RULES_CACHE.get(key)
+    if found is None:
+        if len(_RULES_CACHE) > 4096:
+            _RULES_CACHE.clear()
+        found = _RULES_CACHE[key] = CaseRules.from_dict(value)
+    return found
 
 
 def decode(tp: Any, value: Any) -> Any:

@@ -175,6 +175,7 @@ class ExtensionRequested(Event):
     department: str
     reason: str
     amount: str
+    decision_due_at: datetime | None = None  # the center's answer is due (approval_limit)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -197,6 +198,7 @@ class ReturnRequested(Event):
 
     department: str
     reason: str
+    decision_due_at: datetime | None = None  # the center's answer is due (approval_limit)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -219,6 +221,7 @@ class SuspensionRequested(Event):
 
     department: str
     reason: str
+    decision_due_at: datetime | None = None  # the center's answer is due (approval_limit)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain import events as e
+from domain.calendar import TimeLimit
 from domain.stages import DEPARTMENT_STAGES, Light, Stage
 from domain.state import CaseState, PendingRequest, updated
 
@@ -82,8 +83,13 @@ def apply(s: CaseState, ev: e.Event) -> CaseState:
         case e.TaskSignedFor():
             return _enter(s, Stage.HANDLE, ev)
         case e.ExtensionRequested():
+            amount = TimeLimit.parse(ev.amount)
             pending = PendingRequest(
-                kind="extension", department=ev.department, reason=ev.reason, amount=ev.amount
+                kind="extension",
+                department=ev.department,
+                reason=ev.reason,
+                amount=amount,
+                due_at=ev.decision_due_at,
             )
             return updated(s, pending=pending)
         case e.ExtensionGranted():
@@ -95,7 +101,12 @@ def apply(s: CaseState, ev: e.Event) -> CaseState:
             )
             return _reclock(s, ev)
         case e.ReturnRequested():
-            pending = PendingRequest(kind="return", department=ev.department, reason=ev.reason)
+            pending = PendingRequest(
+                kind="return",
+                department=ev.department,
+                reason=ev.reason,
+                due_at=ev.decision_due_at,
+            )
             return updated(s, pending=pending)
         case e.CaseReturned():
             s = updated(
@@ -108,7 +119,12 @@ def apply(s: CaseState, ev: e.Event) -> CaseState:
             )
             return _enter(s, Stage.DISPATCH, ev)
         case e.SuspensionRequested():
-            pending = PendingRequest(kind="suspension", department=ev.department, reason=ev.reason)
+            pending = PendingRequest(
+                kind="suspension",
+                department=ev.department,
+                reason=ev.reason,
+                due_at=ev.decision_due_at,
+            )
             return updated(s, pending=pending)
         case e.CaseSuspended():
             return updated(
@@ -116,7 +132,7 @@ def apply(s: CaseState, ev: e.Event) -> CaseState:
                 pending=None,
                 suspended=True,
                 suspended_at=ev.occurred_at,
-                remaining=ev.remaining,
+                remaining=TimeLimit.parse(ev.remaining) if ev.remaining else None,
                 backlog_at=ev.backlog_at,
                 stage_due_at=None,
                 stage_warn_at=None,
@@ -129,7 +145,7 @@ def apply(s: CaseState, ev: e.Event) -> CaseState:
                 s,
                 suspended=False,
                 suspended_at=None,
-                remaining="",
+                remaining=None,
                 backlog_at=None,
                 backlog=False,
                 disposal_due_at=ev.disposal_due_at,

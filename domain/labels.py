@@ -1,38 +1,7 @@
-"""Labels of events for people: the field's Chinese term beside the English."""
+"""Labels of events for people: the field's Chinese term beside the English, derived from
+the step declarations (``domain.steps``), where each is written once."""
 
-EVENT_LABELS: dict[str, str] = {
-    "CaseReported": "上报 reported",
-    "CaseFiled": "立案 filed",
-    "CaseRejected": "不予立案 rejected",
-    "CaseDispatched": "派遣 dispatched",
-    "TaskSignedFor": "签收 signed for",
-    "FeedbackSubmitted": "处理反馈 feedback",
-    "ClosureCheckPassed": "核查通过 check passed",
-    "ClosureCheckFailed": "核查不通过 check failed",
-    "ReworkOrdered": "返工 rework ordered",
-    "CaseClosed": "结案 closed",
-    "StageOverdue": "超期 stage overdue",
-    "StageWarned": "黄灯 stage warning",
-    "CaseSelfHandled": "自行处置 self-handled",
-    "SelfHandlingApproved": "自行处置通过 self-handling approved",
-    "SelfHandlingRejected": "自行处置不通过 self-handling refused",
-    "VerificationRequested": "核实派发 verification requested",
-    "CaseVerified": "核实 verified",
-    "CaseCancelled": "作废 cancelled",
-    "CaseMerged": "合并 merged",
-    "DuplicateMerged": "合并重复 duplicate merged",
-    "ExtensionRequested": "延期申请 extension requested",
-    "ExtensionGranted": "延期批准 extension granted",
-    "ExtensionDenied": "延期驳回 extension denied",
-    "ReturnRequested": "回退申请 return requested",
-    "CaseReturned": "回退 returned",
-    "ReturnDenied": "回退驳回 return denied",
-    "SuspensionRequested": "挂账申请 suspension requested",
-    "CaseSuspended": "挂账 suspended",
-    "SuspensionDenied": "挂账驳回 suspension denied",
-    "CaseResumed": "恢复 resumed",
-    "CaseBacklogged": "积存 backlog",
-    "CaseUrged": "催办 urged",
-    "SupervisionIssued": "督办 supervised",
-    "SupervisionReplied": "督办回复 supervision replied",
-}
+from domain.steps import EMITS
+
+EVENT_LABELS: dict[str, str] = {name: emitted.label for name, emitted in EMITS.items()}
+EVENT_LABELS_ZH: dict[str, str] = {name: emitted.zh for name, emitted in EMITS.items()}

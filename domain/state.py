@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain import events as e
+from domain.calendar import TimeLimit
 from domain.rules import DEFAULT_RULES, CaseRules
 from domain.stages import Light, Stage, Status, SupervisionLevel, status_of
 
@@ -17,7 +18,8 @@ class PendingRequest:
     kind: str
     department: str
     reason: str
-    amount: str = ""
+    amount: TimeLimit | None = None  # of an extension
+    due_at: datetime | None = None  # the center's answer is due (recorded since approval_limit)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,7 +58,7 @@ class CaseState:
     pending: PendingRequest | None = None
     suspended: bool = False
     suspended_at: datetime | None = None
-    remaining: str = ""
+    remaining: TimeLimit | None = None  # disposal time left when suspended
     backlog_at: datetime | None = None
     backlog: bool = False
     # Supervision.

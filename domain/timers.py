@@ -41,18 +41,21 @@ def next_timer(state: CaseState) -> Timer | None:
     if state.stage not in DEPARTMENT_STAGES:
         return None
     rank = state.supervision_level.rank if state.supervision_level else 0
-    rules = state.rules
-    for level, after in (
-        (SupervisionLevel.YELLOW, rules.yellow_card_after),
-        (SupervisionLevel.RED, rules.red_card_after),
-    ):
-        if rank < level.rank:
+    for level in SupervisionLevel:  # in rank order: yellow before red
+        at = card_due_at(state, level)
+        if at is not None and rank < level.rank:
             message = (
                 f"stage {state.stage.value} overdue since {due.isoformat()} "
-                f"by {after}: {level.value} card (自动督办)"
+                f"by {state.rules.card_after(level)}: {level.value} card (自动督办)"
             )
-            return Timer(
-                rules.add(due, after),
-                c.SuperviseCase(actor=SYSTEM_ACTOR, level=level, message=message),
-            )
+            return Timer(at, c.SuperviseCase(actor=SYSTEM_ACTOR, level=level, message=message))
     return None
+
+
+def card_due_at(state: CaseState, level: SupervisionLevel) -> datetime | None:
+    """When the ladder's automatic card of ``level`` is due: the open stage's deadline plus
+    the rules' threshold (None for a level the ladder never gives, or no deadline)."""
+    after = state.rules.card_after(level)
+    if after is None or state.stage_due_at is None:
+        return None
+    return state.rules.add(state.stage_due_at, after)

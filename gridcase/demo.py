@@ -19,6 +19,7 @@ from temporalio.client import Client
 from application.config import Settings
 from application.intake import Intake
 from domain import commands as c
+from domain.calendar import TimeLimit, TimeUnit
 from domain.demo_district import generate_demo_district
 from domain.errors import DomainError
 from domain.events import Location
@@ -78,14 +79,12 @@ def ensure_reference_data(engine: Engine, seed: int = 0) -> bool:
 
 def _drill(intake: Intake) -> Intake:
     """Deadlines of seconds, so the escalation ladder visibly runs during the demo."""
-    fast = {stage: "0.25 minutes" for stage in intake.policy.stage_limits}
-    policy = replace(
-        intake.policy,
-        stage_limits=fast,
-        urgent_stage_limits=fast,
-        yellow_card_after="0.25 minutes",
-        red_card_after="0.5 minutes",
+    quarter, half = TimeLimit(0.25, TimeUnit.MINUTES), TimeLimit(0.5, TimeUnit.MINUTES)
+    fast = dict.fromkeys(intake.policy.base.stage_limits, quarter)
+    base = replace(
+        intake.policy.base, stage_limits=fast, yellow_card_after=quarter, red_card_after=half
     )
+    policy = replace(intake.policy, base=base, urgent_stage_limits=fast)
     return replace(intake, policy=policy)
 
 
@@ -123,7 +122,7 @@ class Batch:
         )
         if self.drill and command.rules is not None:
             rules = command.rules
-            fast = {k: "0.5 minutes" for k in rules.conditions}
+            fast = dict.fromkeys(rules.conditions, TimeLimit(0.5, TimeUnit.MINUTES))
             command = replace(command, rules=replace(rules, conditions=fast))
         return command, reporter, grid.code
 

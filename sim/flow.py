@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domain import commands as c
-from domain.calendar import TimeLimit
 from domain.case import initial_state
 from domain.roles import Actor, Role
 from domain.stages import Stage
@@ -115,7 +114,7 @@ def file_or_reject(engine: Engine, case: SimCase, ts: int) -> None:
         engine.act(case, c.RejectCase(actor=SHIFT_LEADER, reason=reason), ts)
         return
     engine.act(case, c.FileCase(actor=SHIFT_LEADER, condition=plan.condition), ts)
-    limit = TimeLimit.parse(case.rules.conditions[plan.condition])
+    limit = case.rules.conditions[plan.condition]
     case.wall_clock = not limit.unit.is_working and limit.unit.value != "calendar_days"
     engine.at(ts + plan.dispatch, dispatch, case)
 

@@ -132,6 +132,8 @@ class CaseRow(Base):
     merged_into: Mapped[str] = mapped_column(Text, server_default="")
     duplicate_count: Mapped[int] = mapped_column(Integer, server_default="0")
     closing_type: Mapped[str] = mapped_column(Text, server_default="")
+    # Since migration 0009: when the center must answer the department's request.
+    pending_request_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 NOTIFICATION_STATUSES = ("pending", "delivered", "failed", "no_subscriber")

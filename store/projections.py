@@ -64,6 +64,7 @@ def case_row_values(state: CaseState) -> dict[str, Any]:
         "return_count": state.return_count,
         "extension_count": state.extension_count,
         "pending_request": state.pending.kind if state.pending else "",
+        "pending_request_due_at": state.pending.due_at if state.pending else None,
         "verification": state.verification,
         "self_handled": state.self_handled,
         "backlog": state.backlog,

@@ -19,6 +19,7 @@ from store.db import make_engine, migrate
 from store.event_store import EventStore
 from workers.embedded import temporal_binary
 from workers.run import build_worker
+from workflows.converter import DATA_CONVERTER
 from workflows.search_attributes import ALL_KEYS
 
 configure_logging("WARNING", "console")
@@ -84,6 +85,7 @@ async def start_dev_server() -> WorkflowEnvironment:
         search_attributes=list(ALL_KEYS),
         dev_server_extra_args=DEV_SERVER_ARGS,
         dev_server_log_level="error",
+        data_converter=DATA_CONVERTER,
     )
 
 

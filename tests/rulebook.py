@@ -1,5 +1,9 @@
-"""Who may give each command, in which stages: the rules of the loop written out by hand,
-apart from domain/case.py, so the unit and property tests check the domain against them."""
+"""Who may give each command, in which stages: the rules of the loop written out by hand.
+
+Deliberately a second copy: the domain declares each step once (domain/steps), and this
+table is the independent oracle the unit and property tests compare those declarations
+with. Do not derive it from domain.steps; a change of who may do what must be made in
+both places, on purpose."""
 
 from domain import commands as c
 from domain.roles import Role

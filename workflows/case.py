@@ -12,7 +12,7 @@ workflow waits for the next one or for the next moment of the escalation ladder
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -21,8 +21,7 @@ from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.disposal import DisposalActivities
-    from activities.supervision import SupervisionActivities
+    from activities import legacy
     from activities.types import AppendInput, AppendResult, MergeTargetInput, TaskQueues
     from domain import commands as c
     from domain.case import CaseState, decide, evolve, initial_state
@@ -30,7 +29,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import DeadlineNotReached, DomainError, InvalidCommand, WrongStage
     from domain.events import Event
     from domain.roles import SYSTEM_ACTOR
-    from domain.timers import next_timer
+    from domain.steps import Side, step_of
+    from domain.timers import Timer, next_timer
     from workflows import search_attributes as sa
     from workflows.steps import DUPLICATE_SIGNAL, HUMAN_STEPS
     from workflows.types import ActionResult, CaseInput, CaseResult, CaseView
@@ -41,40 +41,33 @@ ACTIVITY_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=30),
 )
-# Cases started before the escalation ladder only marked overdue stages.
+# Cases started before the escalation ladder only mark overdue stages.
 LADDER_PATCH = "escalation-ladder"
+# Cases started before it append each step's events through the activity that
+# activities.legacy names; since, through their side's one append.
+SIDE_PATCH = "append-by-side"
 
-_S, _D = TaskQueues.SUPERVISION, TaskQueues.DISPOSAL
-# Which activity records the events of each command, and so on which task queue.
-RECORDED_BY: dict[type[c.Command], tuple[Any, str]] = {
-    c.ReportCase: (SupervisionActivities.record_report, _S),
-    c.RequestVerification: (SupervisionActivities.record_verification, _S),
-    c.RecordVerification: (SupervisionActivities.record_verification, _S),
-    c.ReviewSelfHandling: (SupervisionActivities.record_verification, _S),
-    c.FileCase: (SupervisionActivities.record_verification, _S),
-    c.RejectCase: (SupervisionActivities.record_verification, _S),
-    c.MergeCase: (SupervisionActivities.record_merge, _S),
-    c.RecordDuplicate: (SupervisionActivities.record_merge, _S),
-    c.RecordClosureCheck: (SupervisionActivities.record_closure_check, _S),
-    c.CloseCase: (SupervisionActivities.record_closure, _S),
-    c.CancelCase: (SupervisionActivities.record_closure, _S),
-    c.UrgeCase: (SupervisionActivities.record_supervision, _S),
-    c.SuperviseCase: (SupervisionActivities.record_supervision, _S),
-    c.MarkStageWarning: (SupervisionActivities.notify_overdue, _S),
-    c.MarkStageOverdue: (SupervisionActivities.notify_overdue, _S),
-    c.MarkBacklog: (SupervisionActivities.notify_overdue, _S),
-    c.DispatchCase: (DisposalActivities.assign_to_department, _D),
-    c.SignFor: (DisposalActivities.record_sign_for, _D),
-    c.SubmitFeedback: (DisposalActivities.record_feedback, _D),
-    c.RequestExtension: (DisposalActivities.record_department_request, _D),
-    c.RequestReturn: (DisposalActivities.record_department_request, _D),
-    c.RequestSuspension: (DisposalActivities.record_department_request, _D),
-    c.ReplyToSupervision: (DisposalActivities.record_department_request, _D),
-    c.DecideExtension: (DisposalActivities.record_approval, _D),
-    c.DecideReturn: (DisposalActivities.record_approval, _D),
-    c.DecideSuspension: (DisposalActivities.record_approval, _D),
-    c.ResumeCase: (DisposalActivities.record_approval, _D),
+APPEND_OF_SIDE: dict[Side, tuple[str, str]] = {
+    Side.SUPERVISION: ("append_supervision", TaskQueues.SUPERVISION),
+    Side.DISPOSAL: ("append_disposal", TaskQueues.DISPOSAL),
 }
+
+
+def append_activity(command: type[c.Command], patched: bool) -> tuple[str, str]:
+    """The activity (and its task queue) that appends the events of ``command``: its side's
+    append, or in a case started before SIDE_PATCH the old per-step activity. Total over
+    every declared command: a missing entry must never wedge a case in flight."""
+    name, queue = APPEND_OF_SIDE[step_of(command).side]
+    if not patched:
+        name = legacy.ACTIVITY_OF_COMMAND.get(command.__name__, name)
+    return name, queue
+
+
+def overdue_only_timer(state: CaseState) -> Timer | None:
+    """The clock of cases started before LADDER_PATCH: the stage deadline, then nothing."""
+    if state.stage is None or state.stage_due_at is None or state.stage_overdue:
+        return None
+    return Timer(state.stage_due_at, c.MarkStageOverdue(actor=SYSTEM_ACTOR, stage=state.stage))
 
 
 def refusal(err: DomainError) -> ApplicationError:
@@ -93,18 +86,17 @@ class CaseWorkflow:
     async def run(self, inp: CaseInput) -> CaseResult:
         await self._apply(inp.report)
         while not self._state.is_terminal:
-            if workflow.patched(LADDER_PATCH):
-                await self._wait_for_step_or_timer()
-            else:
-                await self._wait_for_action_or_deadline()
+            ladder = workflow.patched(LADDER_PATCH)
+            await self._wait_for_step_or(next_timer if ladder else overdue_only_timer)
         # Let an update that is finishing return its result before the run completes.
         await workflow.wait_condition(workflow.all_handlers_finished)
         status = self._state.status.value if self._state.status else ""
         return CaseResult(case_id=self._state.case_id, status=status, version=self._state.version)
 
-    async def _wait_for_step_or_timer(self) -> None:
+    async def _wait_for_step_or(self, timer_of: Callable[[CaseState], Timer | None]) -> None:
+        """Until the next step changes the case, or the clock's next moment comes."""
         state = self._state
-        timer = next_timer(state)
+        timer = timer_of(state)
         if timer is None:
             await workflow.wait_condition(lambda: self._state.version != state.version)
             return
@@ -120,26 +112,6 @@ class CaseWorkflow:
             except TimeoutError:
                 pass
         await self._apply_timer(timer.command)
-
-    async def _wait_for_action_or_deadline(self) -> None:
-        """The loop of cases started before LADDER_PATCH: overdue marks only."""
-        state = self._state
-        due = state.stage_due_at
-        if due is None or state.stage_overdue or state.stage is None:
-            await workflow.wait_condition(lambda: self._state.version != state.version)
-            return
-        remaining = (due - workflow.now()).total_seconds()
-        if remaining > 0:
-            try:
-                await workflow.wait_condition(
-                    lambda: self._state.version != state.version,
-                    timeout=timedelta(seconds=remaining),
-                    timeout_summary=f"{state.stage.value} deadline",
-                )
-                return
-            except TimeoutError:
-                pass
-        await self._apply_timer(c.MarkStageOverdue(actor=SYSTEM_ACTOR, stage=state.stage))
 
     async def _apply_timer(self, command: c.Command) -> None:
         try:
@@ -157,14 +129,15 @@ class CaseWorkflow:
                 raise refusal(err) from None
             if isinstance(command, c.MergeCase):
                 await self._run(
-                    SupervisionActivities.check_merge_target, MergeTargetInput(command.into), _S
+                    "check_merge_target", MergeTargetInput(command.into), TaskQueues.SUPERVISION
                 )
-            activity_method, queue = RECORDED_BY[type(command)]
+            activity, queue = append_activity(type(command), workflow.patched(SIDE_PATCH))
             records = [to_record(ev) for ev in events]
             result: AppendResult = await self._run(
-                activity_method,
+                activity,
                 AppendInput(self._state.case_id, self._state.version, records),
                 queue,
+                AppendResult,
             )
             for event in events:
                 self._state = evolve(self._state, event)
@@ -181,12 +154,13 @@ class CaseWorkflow:
             await self._tell_merge_target(command.into)
         return events
 
-    async def _run(self, activity_method: Any, arg: Any, queue: str) -> Any:
+    async def _run(self, activity: str, arg: Any, queue: str, result_type: Any = None) -> Any:
         try:
-            return await workflow.execute_activity_method(
-                activity_method,
+            return await workflow.execute_activity(
+                activity,
                 arg,
                 task_queue=queue,
+                result_type=result_type,
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
                 retry_policy=ACTIVITY_RETRY,
             )

@@ -110,7 +110,9 @@ SHORT = "0.01 minutes"  # due at once: overdue as soon as the test looks
 
 def rules(**short: str) -> CaseRules:
     limits = {"verify": "1 days", "dispatch": "1 days", "sign_for": "1 days", "handle": "1 days"}
-    return CaseRules(stage_limits=limits | short, conditions={"E0101-01": "4 hours"})
+    return CaseRules.from_dict(
+        dict(stage_limits=limits | short, conditions={"E0101-01": "4 hours"})
+    )
 
 
 async def seed(

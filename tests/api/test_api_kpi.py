@@ -35,16 +35,18 @@ from tests.factories import DISPATCHER, LEADER
 
 CST = ZoneInfo("Asia/Shanghai")
 JUNE = date(2025, 6, 15)
-RULES = CaseRules(
-    stage_limits={
-        "verify": "30 minutes",
-        "review": "30 minutes",
-        "dispatch": "30 minutes",
-        "sign_for": "1 hours",
-        "handle": "4 hours",
-        "check": "2 hours",
-        "close": "1 hours",
-    }
+RULES = CaseRules.from_dict(
+    dict(
+        stage_limits={
+            "verify": "30 minutes",
+            "review": "30 minutes",
+            "dispatch": "30 minutes",
+            "sign_for": "1 hours",
+            "handle": "4 hours",
+            "check": "2 hours",
+            "close": "1 hours",
+        }
+    )
 )
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 

@@ -35,17 +35,19 @@ from tests.factories import ACCEPTOR, DISPATCHER, LEADER, SUPERVISOR
 pytestmark = pytest.mark.integration
 
 CST = ZoneInfo("Asia/Shanghai")
-RULES = CaseRules(
-    stage_limits={
-        "verify": "30 minutes",
-        "review": "30 minutes",
-        "dispatch": "30 minutes",
-        "sign_for": "1 hours",
-        "handle": "4 hours",
-        "check": "2 hours",
-        "close": "1 hours",
-    },
-    self_handling=True,
+RULES = CaseRules.from_dict(
+    dict(
+        stage_limits={
+            "verify": "30 minutes",
+            "review": "30 minutes",
+            "dispatch": "30 minutes",
+            "sign_for": "1 hours",
+            "handle": "4 hours",
+            "check": "2 hours",
+            "close": "1 hours",
+        },
+        self_handling=True,
+    )
 )
 GRIDS = ("410105001001001", "410105001001002", "410105001002001", "410105002001001")
 WORKERS = [Actor(id=f"gw-{i}", role=Role.GRID_WORKER, unit=g) for i, g in enumerate(GRIDS)]

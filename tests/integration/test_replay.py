@@ -24,6 +24,7 @@ from tests.integration.helpers import eventually
 from workers.run import sandbox_runner
 from workflows import client as cases
 from workflows.case import CaseWorkflow
+from workflows.converter import DATA_CONVERTER
 from workflows.types import CaseInput, CaseResult
 
 HISTORIES = Path(__file__).parent.parent / "histories"
@@ -37,7 +38,9 @@ def committed_histories() -> list[Path]:
 async def test_committed_histories_replay() -> None:
     files = committed_histories()
     assert files, f"no recorded histories in {HISTORIES}"
-    replayer = Replayer(workflows=[CaseWorkflow], workflow_runner=sandbox_runner())
+    replayer = Replayer(
+        workflows=[CaseWorkflow], workflow_runner=sandbox_runner(), data_converter=DATA_CONVERTER
+    )
     for path in files:
         history = WorkflowHistory.from_json(path.stem, path.read_text())
         await replayer.replay_workflow(history)
@@ -92,10 +95,12 @@ async def test_record_histories(client: Client, store: EventStore) -> None:
         return
     # The escalation ladder: yellow, red, automatic yellow and red cards, then closed.
     case_id = new_case_id("ladder")
-    rules = CaseRules(
-        stage_limits={"sign_for": "0.02 minutes"},
-        yellow_card_after="0.02 minutes",
-        red_card_after="0.04 minutes",
+    rules = CaseRules.from_dict(
+        dict(
+            stage_limits={"sign_for": "0.02 minutes"},
+            yellow_card_after="0.02 minutes",
+            red_card_after="0.04 minutes",
+        )
     )
     await cases.report_case(client, case_id, report(rules=rules), datetime.now(UTC))
     for command in main_line()[:2]:
@@ -136,6 +141,6 @@ async def test_an_unpatched_change_fails_the_replay() -> None:
     # Guards the replay test itself: it must be able to fail.
     path = HISTORIES / "v1-main-line.json"
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    replayer = Replayer(workflows=[ReorderedCaseWorkflow])
+    replayer = Replayer(workflows=[ReorderedCaseWorkflow], data_converter=DATA_CONVERTER)
     with pytest.raises(NondeterminismError):
         await replayer.replay_workflow(history)

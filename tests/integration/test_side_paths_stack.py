@@ -36,18 +36,20 @@ from workflows.case import CaseWorkflow
 pytestmark = pytest.mark.usefixtures("workers")
 
 COMMANDER = Actor(id="cmd-01", role=Role.LEADER)
-RULES = CaseRules(
-    stage_limits={
-        "verify": "30 minutes",
-        "review": "30 minutes",
-        "dispatch": "30 minutes",
-        "sign_for": "1 hours",
-        "handle": "4 hours",
-        "check": "2 hours",
-        "close": "1 hours",
-    },
-    conditions={"E0101-01": "4 hours", "E0101-02": "1 days"},
-    self_handling=True,
+RULES = CaseRules.from_dict(
+    dict(
+        stage_limits={
+            "verify": "30 minutes",
+            "review": "30 minutes",
+            "dispatch": "30 minutes",
+            "sign_for": "1 hours",
+            "handle": "4 hours",
+            "check": "2 hours",
+            "close": "1 hours",
+        },
+        conditions={"E0101-01": "4 hours", "E0101-02": "1 days"},
+        self_handling=True,
+    )
 )
 
 
@@ -199,12 +201,18 @@ async def test_extension_granted_once_then_refused(client: Client, store: EventS
     before = store.case(case_id)["disposal_due_at"]
     ask = c.RequestExtension(actor=HANDLER, reason="parts on order", amount="2 hours")
     await cases.act(client, case_id, ask)
+    # The center's answer is due (the rules' approval_limit), in the projection too.
+    [requested] = [r for r in store.records(case_id) if r["type"] == "ExtensionRequested"]
+    answer_due = store.case(case_id)["pending_request_due_at"]
+    assert answer_due is not None
+    assert answer_due.isoformat() == requested["data"]["decision_due_at"]
     with pytest.raises(WrongStage, match="waiting"):
         await cases.act(client, case_id, ask)
     with pytest.raises(WrongRole):
         await cases.act(client, case_id, c.DecideExtension(actor=SUPERVISOR, approve=True))
     granted = await cases.act(client, case_id, c.DecideExtension(actor=LEADER, approve=True))
     after = store.case(case_id)["disposal_due_at"]
+    assert store.case(case_id)["pending_request_due_at"] is None
     assert (after - before).total_seconds() == 2 * 3600
     assert granted.stage_due_at == after
     with pytest.raises(WrongStage, match="1 extension"):
@@ -248,7 +256,7 @@ async def test_suspension_stops_the_clock_and_resumes(client: Client, store: Eve
 
 
 async def test_long_suspension_becomes_backlog(client: Client, store: EventStore) -> None:
-    rules = CaseRules(stage_limits=RULES.stage_limits, backlog_after="0.02 minutes")
+    rules = CaseRules.from_dict(dict(stage_limits=RULES.stage_limits, backlog_after="0.02 minutes"))
     case_id = await start(client, rules=rules)
     await steps(client, case_id, main_line()[:3])
     await cases.act(client, case_id, c.RequestSuspension(actor=HANDLER, reason="winter"))
@@ -259,7 +267,7 @@ async def test_long_suspension_becomes_backlog(client: Client, store: EventStore
 
 
 async def test_rework_cycles_and_bundled_deadline(client: Client, store: EventStore) -> None:
-    bundled = CaseRules(stage_limits=RULES.stage_limits, bundle_disposal=True)
+    bundled = CaseRules.from_dict(dict(stage_limits=RULES.stage_limits, bundle_disposal=True))
     case_id = await start(client, rules=bundled)
     await steps(client, case_id, main_line()[:4])
     due = store.case(case_id)["disposal_due_at"]
@@ -292,11 +300,13 @@ async def test_urge_supervise_and_reply(client: Client, store: EventStore) -> No
 
 
 async def test_ladder_yellow_red_and_automatic_cards(client: Client, store: EventStore) -> None:
-    rules = CaseRules(
-        stage_limits={**RULES.stage_limits, "sign_for": "0.02 minutes"},
-        conditions={"E0101-01": "4 hours"},
-        yellow_card_after="0.02 minutes",
-        red_card_after="0.04 minutes",
+    rules = CaseRules.from_dict(
+        dict(
+            stage_limits={**RULES.stage_limits, "sign_for": "0.02 minutes"},
+            conditions={"E0101-01": "4 hours"},
+            yellow_card_after="0.02 minutes",
+            red_card_after="0.04 minutes",
+        )
     )
     case_id = await start(client, rules=rules)
     await steps(client, case_id, main_line()[:2])

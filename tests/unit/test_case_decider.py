@@ -299,13 +299,15 @@ def test_actor_parse() -> None:
 def test_rules_recorded_in_the_case_not_read_later() -> None:
     state = at_stage(Stage.VERIFY)
     assert state.rules == CaseRules()
-    changed = replace(state, rules=CaseRules(stage_limits={"dispatch": "2 minutes"}))
+    changed = replace(
+        state, rules=CaseRules.from_dict(dict(stage_limits={"dispatch": "2 minutes"}))
+    )
     [event] = decide(changed, c.FileCase(actor=LEADER), T0)
     assert isinstance(event, e.CaseFiled) and event.due_at == T0 + timedelta(minutes=2)
 
 
 def test_rules_refuse_unknown_units_and_bad_ratios() -> None:
     with pytest.raises(ValueError, match="unknown time unit"):
-        CaseRules(stage_limits={"verify": "3 fortnights"})
+        CaseRules.from_dict(dict(stage_limits={"verify": "3 fortnights"}))
     with pytest.raises(ValueError, match="warn_ratio"):
         CaseRules(warn_ratio=1.5)

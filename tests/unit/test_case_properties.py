@@ -56,18 +56,20 @@ AMOUNTS = {"30 minutes": 30 * 60.0, "2 hours": 2 * 3600.0, "soon": None, "": Non
 
 
 def make_rules(self_handling: bool, bundle: bool, urgency: str, max_ext: int) -> CaseRules:
-    return CaseRules(
-        stage_limits={k: f"{v} minutes" for k, v in STAGE_MINUTES.items()},
-        conditions={k: f"{v} minutes" for k, v in CONDITION_MINUTES.items()},
-        urgency=urgency,
-        self_handling=self_handling,
-        warn_ratio=WARN,
-        yellow_card_after=f"{YELLOW_AFTER} minutes",
-        red_card_after=f"{RED_AFTER} minutes",
-        max_extensions=max_ext,
-        bundle_disposal=bundle,
-        backlog_after=f"{BACKLOG_AFTER} minutes",
-        reply_limit=f"{REPLY_MINUTES} minutes",
+    return CaseRules.from_dict(
+        dict(
+            stage_limits={k: f"{v} minutes" for k, v in STAGE_MINUTES.items()},
+            conditions={k: f"{v} minutes" for k, v in CONDITION_MINUTES.items()},
+            urgency=urgency,
+            self_handling=self_handling,
+            warn_ratio=WARN,
+            yellow_card_after=f"{YELLOW_AFTER} minutes",
+            red_card_after=f"{RED_AFTER} minutes",
+            max_extensions=max_ext,
+            bundle_disposal=bundle,
+            backlog_after=f"{BACKLOG_AFTER} minutes",
+            reply_limit=f"{REPLY_MINUTES} minutes",
+        )
     )
 
 

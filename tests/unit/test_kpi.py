@@ -44,15 +44,17 @@ from tests.factories import (
     report,
 )
 
-RULES = CaseRules(
-    stage_limits={
-        "verify": "30 minutes",
-        "dispatch": "30 minutes",
-        "sign_for": "1 hours",
-        "handle": "4 hours",
-        "check": "2 hours",
-        "close": "1 hours",
-    }
+RULES = CaseRules.from_dict(
+    dict(
+        stage_limits={
+            "verify": "30 minutes",
+            "dispatch": "30 minutes",
+            "sign_for": "1 hours",
+            "handle": "4 hours",
+            "check": "2 hours",
+            "close": "1 hours",
+        }
+    )
 )
 ROADS = "roads"
 NOV = datetime(2026, 11, 1, tzinfo=UTC)

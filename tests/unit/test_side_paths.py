@@ -17,6 +17,7 @@ import pytest
 
 from domain import commands as c
 from domain import events as e
+from domain.calendar import TimeLimit
 from domain.case import PERMISSIONS, REQUIRED_STAGES, CaseState, decide, evolve, initial_state
 from domain.codec import from_record, to_record
 from domain.errors import (
@@ -60,26 +61,30 @@ def cst(text: str) -> datetime:
 
 
 # Wall-clock rules: every deadline is plain arithmetic on the clock.
-PLAIN = CaseRules(
-    stage_limits={
-        "verify": "30 minutes",
-        "review": "60 minutes",
-        "dispatch": "30 minutes",
-        "sign_for": "60 minutes",
-        "handle": "8 hours",
-        "check": "2 hours",
-        "close": "60 minutes",
-    },
-    conditions={"E0101-01": "4 hours", "E0101-02": "2 hours"},
-    yellow_card_after="1 hours",
-    red_card_after="2 hours",
-    backlog_after="10 days",
-    reply_limit="3 hours",
+PLAIN = CaseRules.from_dict(
+    dict(
+        stage_limits={
+            "verify": "30 minutes",
+            "review": "60 minutes",
+            "dispatch": "30 minutes",
+            "sign_for": "60 minutes",
+            "handle": "8 hours",
+            "check": "2 hours",
+            "close": "60 minutes",
+        },
+        conditions={"E0101-01": "4 hours", "E0101-02": "2 hours"},
+        yellow_card_after="1 hours",
+        red_card_after="2 hours",
+        backlog_after="10 days",
+        reply_limit="3 hours",
+    )
 )
 # The working calendar of China 2026: office windows 08-12 and 14-18, holidays, 调休.
-WORKING = CaseRules(
-    conditions={"E0101-01": "4 working_hours", "E0101-02": "1 working_days"},
-    calendar=default_calendar().to_dict(),
+WORKING = CaseRules.from_dict(
+    dict(
+        conditions={"E0101-01": "4 working_hours", "E0101-02": "1 working_days"},
+        calendar=default_calendar().to_dict(),
+    )
 )
 
 
@@ -344,14 +349,16 @@ def test_disposal_deadline_runs_from_dispatch_in_the_working_calendar(
     assert isinstance(event, e.CaseDispatched) and event.disposal_due_at == cst(due)
     assert case.state.disposal_due_at == cst(due)
     # Sign-for: 1 working hour, never later than the disposal deadline.
-    assert case.state.stage_due_at == min(WORKING.add(cst(dispatched), "1 working_hours"), cst(due))
+    assert case.state.stage_due_at == min(
+        WORKING.add(cst(dispatched), TimeLimit.parse("1 working_hours")), cst(due)
+    )
     # The handle stage runs to the disposal deadline, whenever the department signs for.
     case.do(c.SignFor(actor=HANDLER))
     assert case.state.stage is Stage.HANDLE and case.state.stage_due_at == cst(due)
 
 
 def test_sign_for_deadline_is_capped_by_a_short_disposal_deadline() -> None:
-    rules = replace(PLAIN, conditions={"E0101-01": "20 minutes"})
+    rules = replace(PLAIN, conditions={"E0101-01": TimeLimit.parse("20 minutes")})
     case = case_at(Stage.DISPATCH, rules=rules)
     event = case.one(c.DispatchCase(actor=DISPATCHER, department=DEPT))
     assert isinstance(event, e.CaseDispatched)
@@ -586,7 +593,7 @@ def test_suspension_stops_the_clock_and_resume_restarts_it_with_what_was_left() 
     state = case.state
     assert state.status is Status.SUSPENDED and state.stage is Stage.HANDLE and state.suspended
     assert state.stage_due_at is None and state.stage_warn_at is None
-    assert state.suspended_at == at and state.remaining == "3 working_hours"
+    assert state.suspended_at == at and str(state.remaining) == "3 working_hours"
     assert state.pending is None
     # Nothing the department does moves a suspended case.
     for command in [
@@ -608,7 +615,7 @@ def test_suspension_stops_the_clock_and_resume_restarts_it_with_what_was_left() 
     assert isinstance(resumed, e.CaseResumed)
     assert resumed.disposal_due_at == resumed.due_at == new_due
     state = case.state
-    assert state.status is Status.OPEN and not state.suspended and state.remaining == ""
+    assert state.status is Status.OPEN and not state.suspended and state.remaining is None
     assert state.stage_due_at == new_due and state.disposal_due_at == new_due
     assert state.backlog_at is None and state.suspended_at is None
     assert isinstance(case.one(c.SubmitFeedback(actor=HANDLER, result="dug and fixed")), e.Event)
@@ -627,7 +634,7 @@ def test_denied_suspension_and_a_suspension_approved_after_the_deadline() -> Non
     assert due is not None
     case.do(c.RequestSuspension(actor=HANDLER, reason="winter"))
     case.do(c.DecideSuspension(actor=DISPATCHER, approve=True), at=due + MIN)
-    assert case.state.remaining == ""
+    assert case.state.remaining is None
     resumed = case.one(c.ResumeCase(actor=COMMANDER), at=due + timedelta(days=2))
     assert isinstance(resumed, e.CaseResumed) and resumed.due_at == due + timedelta(days=2)
     case.do(c.MarkStageOverdue(actor=SYSTEM_ACTOR, stage=Stage.HANDLE))
