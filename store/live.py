@@ -1,6 +1,6 @@
 """Case changes as PostgreSQL announces them (LISTEN on ``gridcase_cases``).
 
-Migration 0009 puts a trigger on the ``cases`` projection: each write of a row, in the
+Migration 0010 puts a trigger on the ``cases`` projection: each write of a row, in the
 transaction that appends the case's events, sends a NOTIFY carrying ids only (case,
 version, grid, the department now and before). PostgreSQL delivers it when that
 transaction commits, to every session listening, in commit order; nothing is sent for a

@@ -78,7 +78,7 @@ class CaseRow(Base):
         Index("ix_cases_category_status", "category", "status"),
         Index("ix_cases_street_status", "street", "status"),
         Index("ix_cases_community_status", "community", "status"),
-        # Today's intake and closures (the big screen), since migration 0009.
+        # Today's intake and closures (the big screen), since migration 0010.
         Index("ix_cases_reported_at", "reported_at"),
         Index("ix_cases_closed_at", "closed_at", postgresql_where=text("closed_at IS NOT NULL")),
         # Open cases near a point (merge candidates): category first, then a box.

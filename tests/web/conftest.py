@@ -54,6 +54,7 @@ from store.users import UserStore
 from tests.conftest import WEB_NAMESPACE, new_database
 from tests.web.browser import CHROMIUM_ARGS, Browsing, WebServer
 from workers.run import build_worker
+from workflows import converter
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "测试 password 2027"
@@ -98,7 +99,7 @@ def web_engine(web_db_url: str) -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 async def web_temporal(temporal_env: WorkflowEnvironment) -> Client:
     target = temporal_env.client.service_client.config.target_host
-    return await Client.connect(target, namespace=WEB_NAMESPACE)
+    return await converter.connect(target, namespace=WEB_NAMESPACE)
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,8 @@ too). The API processes LISTEN and fan the ids out to the pages (``store/live.py
 A bulk loader that writes rows nobody watches may turn it off for its session with
 ``SET gridcase.notify = 'off'``.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-01
 """
 
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
