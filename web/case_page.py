@@ -10,6 +10,7 @@ may take now. A case outside the viewer's jurisdiction is the 404 page, as on th
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from application.errors import NotFound
 from application.photos import visible_photo
 from application.read_models import case_view, merge_candidates, time_left
 from domain.stages import Stage
+from domain.steps import UPDATE_STEPS
 from store.calendar import calendar_readiness
 from store.photos import PhotoStore
 from store.users import Principal
@@ -30,6 +32,7 @@ from web.case_view import Presenter
 from web.i18n import LANG_COOKIE, pick_lang, translator
 from web.names import Names
 from web.pages import page
+from web.steps import CaseChoices, forms_for, step_title
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -38,8 +41,22 @@ MERGING = frozenset({"acceptor", "shift_leader"})
 CaseId = Path(min_length=1, max_length=200)
 
 
-def case_context(request: Request, who: Principal, case_id: str) -> dict[str, Any]:
-    """What the case page shows ``who``; a 404 outside his jurisdiction."""
+@dataclass(frozen=True)
+class Message:
+    text: str
+    error: bool = False
+
+
+def case_context(
+    request: Request,
+    who: Principal,
+    case_id: str,
+    *,
+    message: Message | None = None,
+    sent: dict[str, dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """What the case page shows ``who``; a 404 outside his jurisdiction. ``message``: the
+    outcome of a step just taken; ``sent``: what a refused step's form held."""
     svc = services(request)
     lang = pick_lang(request.cookies.get(LANG_COOKIE))
     names = Names(svc.intake, lang)
@@ -71,7 +88,20 @@ def case_context(request: Request, who: Principal, case_id: str) -> dict[str, An
             for c in candidates
         ],
     }
+    choices = CaseChoices(
+        names,
+        svc.intake,
+        row["category"],
+        row["grid"],
+        [(c["case_id"], f"{c['case_id']} · {round(c['distance_m'])} m") for c in candidates],
+    )
+    t = translator(lang)
+    done = request.query_params.get("done", "")
+    if message is None and done in UPDATE_STEPS:
+        message = Message(t("done", step=step_title(UPDATE_STEPS[done], lang)))
     return {
+        "message": message,
+        "forms": forms_for(view.state, who, choices, sent=sent),
         "view": view,
         "row": row,
         "state": view.state,

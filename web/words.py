@@ -79,6 +79,7 @@ CONSOLE: dict[str, tuple[str, str]] = {
     "no_actions": ("您目前没有可办理的操作。", "There is nothing for you to do on this case now."),
     "done": ("已完成：{step}", "Done: {step}"),
     "refused": ("未能完成：{reason}", "Not done: {reason}"),
+    "missing": ("请填写：{fields}", "Please fill in: {fields}"),
     "merge_candidates": ("可能重复的案件", "Possible duplicates"),
     "merge_intro": (
         "同一类别、{radius} 米范围内的在办案件，由近到远。",
