@@ -14,6 +14,7 @@ with personal data taken out where he may not read it (``rows.seen_by``).
 from application.read_models.case import (
     CaseView,
     TimeLeft,
+    case_states,
     case_view,
     merge_candidates,
     notifications,
@@ -44,6 +45,7 @@ __all__ = [
     "Screen",
     "TimeLeft",
     "case_exists",
+    "case_states",
     "case_view",
     "center_inbox",
     "department_inbox",

@@ -10,6 +10,7 @@ own people stay named: they act in an official capacity.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,8 +25,9 @@ from domain.case import CaseState, fold
 from domain.codec import from_record
 from domain.roles import Role
 from domain.stages import Stage
+from store.codec import EVENT_COLUMNS, row_to_event
 from store.event_store import EventStore
-from store.models import NotificationRow
+from store.models import EventRow, NotificationRow
 from store.outbox import UNDELIVERED
 from store.users import Principal
 
@@ -70,6 +72,25 @@ def case_view(engine: Engine, who: Principal, case_id: str) -> CaseView:
         records=[_record_seen_by(who, r) for r in records],
         state=fold(case_id, (from_record(r) for r in records)),
     )
+
+
+def case_states(engine: Engine, who: Principal, case_ids: list[str]) -> dict[str, CaseState]:
+    """The folded state of each of ``case_ids`` that ``who`` may see (one read of their
+    logs): what a list needs to offer each row exactly the steps its viewer may take."""
+    if not case_ids:
+        return {}
+    visible = select(C.case_id).where(C.case_id.in_(case_ids), scope(who))
+    query = (
+        select(*EVENT_COLUMNS)
+        .where(EventRow.case_id.in_(visible))
+        .order_by(EventRow.case_id, EventRow.version)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return {
+        case_id: fold(case_id, (row_to_event(r) for r in stream))
+        for case_id, stream in itertools.groupby(rows, key=lambda r: r.case_id)
+    }
 
 
 @dataclass(frozen=True)
