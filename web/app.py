@@ -17,7 +17,18 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from web import STATIC_DIR, STATIC_URL, case_page, docs, home, live, signin, step_routes, work
+from web import (
+    STATIC_DIR,
+    STATIC_URL,
+    case_page,
+    docs,
+    home,
+    live,
+    overdue,
+    signin,
+    step_routes,
+    work,
+)
 from web.auth import CsrfRefused, SignInRequired, clear_session_cookie
 from web.i18n import LANG_COOKIE, pick_lang, translator
 from web.pages import here, page
@@ -40,7 +51,7 @@ def error_page(request: Request, status: int) -> HTMLResponse:
 
 def install(app: FastAPI) -> None:
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (docs, signin, home, live, case_page, step_routes, work):
+    for module in (docs, signin, home, live, case_page, step_routes, work, overdue):
         app.include_router(module.router)
 
     api_http_handler = cast(ProblemHandler, app.exception_handlers[StarletteHTTPException])

@@ -114,6 +114,7 @@ WORK_AREAS: tuple[WorkArea, ...] = (
             "Overdue cases filtered by street, community, grid, department, category, stage "
             "and light; sorting, CSV, urging and supervising from the board.",
         ),
+        path="/overdue",
     ),
     WorkArea(
         "evaluation",

@@ -30,6 +30,7 @@ from web.i18n import HTML_LANG, LANG_COOKIE, LANG_NAMES, LANGS, pick_lang, role_
 from web.i18n import local_time as format_time
 from web.names import Names
 from web.nav import areas_for
+from web.steps import step_titles
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 
@@ -107,6 +108,7 @@ def page(
         "now": datetime.now(zone),
         "static": static,
         "names": Names(services(request).intake, lang),
+        "step_titles": step_titles(lang),
         "live": False,  # True: the page takes live updates (static/js/live.js)
         "tiles": {"url": settings.map_tiles, "attribution": settings.map_tiles_attribution},
         **(context or {}),

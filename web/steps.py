@@ -178,6 +178,10 @@ def step_title(step: Step, lang: Lang) -> str:
     return step.zh if lang == "zh" else step.en.capitalize()
 
 
+def step_titles(lang: Lang) -> dict[str, str]:
+    return {name: step_title(step, lang) for name, step in UPDATE_STEPS.items()}
+
+
 def step_form(step: Step, choices: CaseChoices, sent: dict[str, str] | None = None) -> StepForm:
     controls = [control(f, choices, sent or {}) for f in step.inputs]
     return StepForm(step, step_title(step, choices.names.lang), controls)

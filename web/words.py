@@ -117,6 +117,7 @@ CONSOLE: dict[str, tuple[str, str]] = {
     "request_reason": ("理由", "Reason"),
     "request_amount": ("延期时长", "Time asked"),
     # overdue board
+    "overdue_title": ("超期案件", "Overdue cases"),
     "overdue_intro": (
         "已超过环节时限的在办案件（可含黄灯预警），按所选方式排序。",
         "Open cases past their stage deadline (optionally with those on yellow), sorted as chosen.",
@@ -125,6 +126,10 @@ CONSOLE: dict[str, tuple[str, str]] = {
     "order_late": ("超期最久", "Most late"),
     "order_reported": ("最新上报", "Newest report"),
     "counts_by": ("按{what}统计", "By {what}"),
+    "csv_late_minutes": ("超期分钟数", "Minutes late"),
+    "csv_department_code": ("部门代码", "Department code"),
+    "csv_category_code": ("类别代码", "Category code"),
+    "overdue_by_department": ("各部门超期数", "Overdue by department"),
     # evaluation
     "evaluation_intro": (
         "由事件日志计算；每个数字都可查看公式和对应的案件。",

@@ -25,14 +25,13 @@ from application.read_models import (
     center_inbox,
     department_inbox,
 )
-from domain.steps import UPDATE_STEPS
 from store.users import Principal
 from web.auth import SignedIn, csrf_protect
 from web.i18n import LANG_COOKIE, pick_lang
 from web.names import Names
 from web.nav import area
 from web.pages import page
-from web.steps import CaseChoices, forms_for, routing_suggestion, step_title
+from web.steps import CaseChoices, forms_for, routing_suggestion
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -129,7 +128,7 @@ def _area_page(key: str) -> Callable[..., HTMLResponse]:
         sections = [
             rows_context(request, user, QUEUES[q], _offset(request, q), back) for q in AREAS[key]
         ]
-        context = {"area": work, "sections": sections, "live": True, "step_titles": titles(request)}
+        context = {"area": work, "sections": sections, "live": True}
         return page(request, "work.html", context)
 
     return show
@@ -165,9 +164,3 @@ def queue_rows(
         raise HTTPException(404, "no such list")
     context = rows_context(request, user, found, offset, mine[0].path or "/")
     return page(request, "work_rows.html", {"s": context})
-
-
-def titles(request: Request) -> dict[str, str]:
-    """Each step's title in the page's language (for "done" notices)."""
-    lang = pick_lang(request.cookies.get(LANG_COOKIE))
-    return {name: step_title(s, lang) for name, s in UPDATE_STEPS.items()}
