@@ -21,6 +21,7 @@ from web import (
     STATIC_DIR,
     STATIC_URL,
     case_page,
+    district_map,
     docs,
     home,
     live,
@@ -51,7 +52,17 @@ def error_page(request: Request, status: int) -> HTMLResponse:
 
 def install(app: FastAPI) -> None:
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (docs, signin, home, live, case_page, step_routes, work, overdue):
+    for module in (
+        docs,
+        signin,
+        home,
+        live,
+        case_page,
+        step_routes,
+        work,
+        overdue,
+        district_map,
+    ):
         app.include_router(module.router)
 
     api_http_handler = cast(ProblemHandler, app.exception_handlers[StarletteHTTPException])

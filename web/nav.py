@@ -135,6 +135,7 @@ WORK_AREAS: tuple[WorkArea, ...] = (
             "Grid polygons with names and codes, shaded by open or overdue cases; a marker "
             "per open case coloured by its light.",
         ),
+        path="/map",
     ),
     WorkArea(
         "big_screen",
