@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
@@ -71,6 +72,7 @@ class LiveHub:
         self.connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.heard = 0  # changes received (for the bench and the logs)
+        self.last_change = 0.0  # time.monotonic() of the latest (answers older are stale)
 
     def subscribe(self, who: Principal) -> Mailbox:
         box = Mailbox(who)
@@ -84,11 +86,13 @@ class LiveHub:
 
     def publish(self, change: CaseChange) -> None:
         self.heard += 1
+        self.last_change = time.monotonic()
         for box in list(self.mailboxes):
             if covers(box.who, change):
                 box.put(change.case_id)
 
     def _resync(self) -> None:
+        self.last_change = time.monotonic()
         for box in list(self.mailboxes):
             box.put(RESYNC)
 

@@ -26,6 +26,7 @@ from web import (
     home,
     live,
     overdue,
+    screen,
     signin,
     step_routes,
     work,
@@ -62,6 +63,7 @@ def install(app: FastAPI) -> None:
         work,
         overdue,
         district_map,
+        screen,
     ):
         app.include_router(module.router)
 

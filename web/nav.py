@@ -146,6 +146,7 @@ WORK_AREAS: tuple[WorkArea, ...] = (
             "The command center's wall (1920×1080): today's intake, open and overdue by "
             "street, lights, the map and the latest events, updated live.",
         ),
+        path="/screen",
     ),
     WorkArea(
         "users",

@@ -1,0 +1,109 @@
+"""The command center's big screen (大屏), 1920×1080: today's intake and closures, open
+and overdue cases by street, the lights, the map, the latest events; updated live.
+
+The page is drawn in the browser from one JSON answer (``/screen/data.json``), fetched
+again when the live stream names a change. A wall of screens asks the same question
+at the same moment, so one answer per jurisdiction and language is computed by one
+request at a time and shared while no change has been heard since it was computed (or
+for ``FRESH`` seconds at most behind one): fifty screens cost one set of queries.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Hashable
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from application.authz import MAY, Use, scope_key
+from application.context import services
+from application.read_models import MapFilters, grid_counts, screen
+from application.read_models.district import open_markers
+from store.users import Principal
+from web.auth import csrf_protect, page_for
+from web.district_map import JSON_HEADERS
+from web.i18n import LANG_COOKIE, Lang, local_time, pick_lang, role_label
+from web.names import Names
+from web.pages import page
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+Wall = Depends(page_for(*MAY[Use.SCREEN]))
+
+FRESH = 0.25  # seconds an answer may lag behind a change it did not see
+MAX_AGE = 30.0  # and at most this old (today's counts roll over at midnight)
+_cache: dict[Hashable, tuple[float, bytes]] = {}  # key -> (computed at, answer)
+_locks: dict[Hashable, threading.Lock] = {}
+_guard = threading.Lock()
+
+
+def _lock(key: Hashable) -> threading.Lock:
+    with _guard:
+        return _locks.setdefault(key, threading.Lock())
+
+
+def screen_data(request: Request, who: Principal, lang: Lang) -> dict[str, Any]:
+    svc = services(request)
+    zone = svc.settings.display_zone
+    now = datetime.now(UTC)
+    names = Names(svc.intake, lang)
+    found = screen(svc.engine, who, now, zone)
+    counts = grid_counts(svc.engine, who, MapFilters(), now) if who.role != "admin" else {}
+    markers, total = open_markers(svc.engine, who, MapFilters()) if who.role != "admin" else ([], 0)
+    return {
+        "at": local_time(now, zone),
+        "tiles": {
+            "reported_today": found.reported_today,
+            "closed_today": found.closed_today,
+            "open": found.open,
+            "overdue": found.overdue,
+            "suspended": found.suspended,
+        },
+        "lights": found.lights,
+        "by_street": [
+            {"code": s, "name": names.unit(s) or s or "—", "open": n, "overdue": late}
+            for s, n, late in found.by_street
+        ],
+        "latest": [
+            {
+                "case": e["case_id"],
+                "label": names.event(e["type"]),
+                "when": local_time(e["occurred_at"], zone),
+                "who": role_label(e["actor_role"], lang),
+            }
+            for e in found.latest
+        ],
+        "grids": {grid: [n, late] for grid, (n, late) in counts.items()},
+        "markers": [[m["case_id"], m["lon"], m["lat"], m["light"]] for m in markers],
+        "markers_total": total,
+    }
+
+
+@router.get("/screen", response_class=HTMLResponse)
+def screen_page(request: Request, user: Principal = Wall) -> HTMLResponse:
+    district = services(request).intake.district
+    lang = pick_lang(request.cookies.get(LANG_COOKIE))
+    title = ""
+    if district is not None:
+        title = district.name_zh if lang == "zh" else district.name_en or district.name_zh
+    return page(request, "screen.html", {"district_name": title, "live": True})
+
+
+@router.get("/screen/data.json")
+def screen_json(request: Request, user: Principal = Wall) -> Response:
+    lang = pick_lang(request.cookies.get(LANG_COOKIE))
+    key = (scope_key(user), user.role == "admin", lang)
+    hub = services(request).live
+    with _lock(key):
+        computed, body = _cache.get(key, (-MAX_AGE, b""))
+        now = time.monotonic()
+        behind = computed < hub.last_change and now - computed > FRESH
+        if now - computed > MAX_AGE or behind:
+            computed = time.monotonic()
+            body = json.dumps(screen_data(request, user, lang), ensure_ascii=False).encode()
+            _cache[key] = (computed, body)
+    return Response(body, media_type="application/json", headers=JSON_HEADERS)
