@@ -23,6 +23,7 @@ from web import (
     case_page,
     district_map,
     docs,
+    evaluation,
     home,
     live,
     overdue,
@@ -64,6 +65,7 @@ def install(app: FastAPI) -> None:
         overdue,
         district_map,
         screen,
+        evaluation,
     ):
         app.include_router(module.router)
 

@@ -125,6 +125,7 @@ WORK_AREAS: tuple[WorkArea, ...] = (
             "Rankings of departments, streets, communities and grid workers as tables and "
             "charts, each figure with its formula and the cases behind it.",
         ),
+        path="/evaluation",
     ),
     WorkArea(
         "map",

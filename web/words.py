@@ -131,6 +131,7 @@ CONSOLE: dict[str, tuple[str, str]] = {
     "csv_category_code": ("类别代码", "Category code"),
     "overdue_by_department": ("各部门超期数", "Overdue by department"),
     # evaluation
+    "evaluation_title": ("综合评价", "Evaluation"),
     "evaluation_intro": (
         "由事件日志计算；每个数字都可查看公式和对应的案件。",
         "Computed from the event log; every figure shows its formula and its cases.",
