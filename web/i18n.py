@@ -73,10 +73,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "your_work": ("您的工作", "Your work"),
     "coming": ("即将推出", "coming soon"),
     "work_empty": (
-        "这些页面将在后续版本中提供，目前这里还没有待办事项。在此之前，可通过命令行 "
-        "gridcase 或 HTTP 接口办理案件。",
-        "These pages come in a later release; there is nothing to show here yet. Until "
-        "then, cases are handled with the gridcase command line or the HTTP API.",
+        "标为“即将推出”的页面将在后续版本中提供；在此之前，可通过命令行 gridcase 或 HTTP "
+        "接口办理。",
+        "The areas marked “coming soon” come in a later release; until then, use the "
+        "gridcase command line or the HTTP API.",
     ),
     "session": ("本次登录", "This session"),
     "signed_in_at": ("登录时间", "Signed in at"),
