@@ -130,6 +130,7 @@ CONSOLE: dict[str, tuple[str, str]] = {
     "csv_department_code": ("部门代码", "Department code"),
     "csv_category_code": ("类别代码", "Category code"),
     "overdue_by_department": ("各部门超期数", "Overdue by department"),
+    "not_dispatched": ("未派遣", "not dispatched"),
     # evaluation
     "evaluation_title": ("综合评价", "Evaluation"),
     "evaluation_intro": (

@@ -9,7 +9,7 @@
   chart.setOption({
     animation: false,
     grid: {left: 160, right: 40, top: 20, bottom: 30},
-    xAxis: {type: 'value', max: 100},
+    xAxis: {type: 'value', max: 100, minInterval: 1},
     yAxis: {type: 'category', data: data.names},
     series: [{name: data.title, type: 'bar', data: data.scores, itemStyle: {color: '#0b4f8a'},
               label: {show: true, position: 'right'}}],

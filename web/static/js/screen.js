@@ -30,7 +30,7 @@
       textStyle: text,
       legend: {textStyle: text, top: 0},
       grid: {left: 110, right: 20, top: 36, bottom: 24},
-      xAxis: {type: 'value', axisLabel: text, splitLine: {lineStyle: {color: '#24496e'}}},
+      xAxis: {type: 'value', minInterval: 1, axisLabel: text, splitLine: {lineStyle: {color: '#24496e'}}},
       yAxis: {type: 'category', data: names, axisLabel: text, inverse: true},
       series: [
         {name: streetsEl.dataset.open, type: 'bar', data: data.by_street.map(function (s) { return s.open; }),
