@@ -93,7 +93,7 @@ def test_a_report_without_rules_runs_on_the_shipped_notices_not_on_no_holidays()
     assert rules.working_calendar == default_calendar()
     assert not rules.working_calendar.is_working_day(date(2026, 10, 1))
     # Wed 09-30 16-18 (2 h), National Day 10-01..07 off, Thu 10-08 08-12, 14-16.
-    assert rules.add(sh(2026, 9, 30, 16), "1 working_days") == sh(2026, 10, 8, 16)
+    assert rules.add(sh(2026, 9, 30, 16), TimeLimit.parse("1 working_days")) == sh(2026, 10, 8, 16)
     [reported] = decide(
         initial_state("c-1"),
         c.ReportCase(actor=WORKER, category="E0101", grid=WORKER.unit, description="garbage"),
@@ -211,10 +211,9 @@ def test_an_official_notice_reaching_into_the_year_before_wins_there() -> None:
 
 
 def test_a_running_clock_is_never_moved_by_an_import() -> None:
-    policy = CenterPolicy(
-        stage_limits=DEFAULT_STAGE_LIMITS
-        | {"verify": "3 working_days", "dispatch": "1 working_days"}
-    )
+    limits = {stage: str(limit) for stage, limit in DEFAULT_STAGE_LIMITS.items()}
+    limits |= {"verify": "3 working_days", "dispatch": "1 working_days"}
+    policy = CenterPolicy.from_dict({"stage_limits": limits})
     category = default_taxonomy().category("E0101")
     reported_at, filed_at = sh(2027, 2, 4, 9), sh(2027, 2, 5, 9)
 
@@ -258,7 +257,8 @@ def test_two_working_hours_from_new_years_eve_end_on_monday_not_on_new_years_day
     # What intake gives a new report today (Intake.load: base notices, store, library).
     calendar = calendar_sources(None, Settings.from_env({}).calendar_notices()).for_cases(today())
     assert calendar.official_years == {2026} and 2027 in calendar.provisional_years
-    rules = CenterPolicy(stage_limits={"verify": "2 working_hours"}).rules_for(None, calendar)
+    limits = {"verify": "2 working_hours"}
+    rules = CenterPolicy.from_dict({"stage_limits": limits}).rules_for(None, calendar)
     report = c.ReportCase(
         actor=WORKER, category="E0101", grid=WORKER.unit, description="garbage", rules=rules
     )
