@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import intake, lifecycle, memory, queries, rebuild
+from bench import console, intake, lifecycle, memory, queries, rebuild
 from bench.common import Options, Result, environment, workdir
 
 BENCHMARKS: dict[str, Callable[[Path, Options], Result]] = {
@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, Callable[[Path, Options], Result]] = {
     "queries": queries.run,
     "rebuild": rebuild.run,
     "memory": memory.run,
+    "console": console.run,
 }
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -58,6 +59,9 @@ def headline(r: Result) -> str:
         )
     if r.name == "rebuild":
         return f"{f['events_per_s']:,} events/s over {f['events']:,} events, clean={f['clean']}"
+    if r.name == "console":
+        n = max(f["steps"])
+        return f"@{n}: worst page p95 {f['worst_p95_ms']} ms"
     if r.name == "memory":
         return (
             f"{f['cases_worker_rss_mb']} MB with {f['open_cases']} open "
