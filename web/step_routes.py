@@ -25,7 +25,7 @@ from store.photos import PhotoStore
 from store.users import Principal
 from web.auth import SignedIn, csrf_protect
 from web.case_page import CaseId, Message, case_context
-from web.i18n import LANG_COOKIE, pick_lang, translator
+from web.i18n import LANG_COOKIE, Lang, pick_lang, translator
 from web.pages import page
 from web.signin import safe_next
 from web.steps import FIELD_LABELS, parse_value, routing_suggestion
@@ -54,7 +54,7 @@ def status_of(exc: Exception) -> int:
 
 
 async def _values(
-    request: Request, who: Principal, step: Step, form: Any, lang: str
+    request: Request, who: Principal, step: Step, form: Any, lang: Lang
 ) -> dict[str, Any]:
     """The command's fields from the form; ``Refused`` naming what is missing."""
     svc = services(request)
@@ -83,21 +83,19 @@ async def _values(
             continue
         values[f.name] = value
     if missing:
-        t = translator("zh" if lang == "zh" else "en")
-        raise Refused(
-            t("missing", fields="、".join(missing) if lang == "zh" else ", ".join(missing)), 422
-        )
+        joined = ("、" if lang == "zh" else ", ").join(missing)
+        raise Refused(translator(lang)("missing", fields=joined), 422)
     return values
 
 
 def _dispatch_rule(
-    request: Request, values: dict[str, Any], case: dict[str, Any], lang: str
+    request: Request, values: dict[str, Any], case: dict[str, Any], lang: Lang
 ) -> None:
     """The console's own rule: dispatching elsewhere than routing suggests takes a reason."""
     proposal = routing_suggestion(services(request).intake, case["category"], case["grid"])
     wanted = values.get("department", "")
     if proposal and wanted and wanted != proposal and not values.get("note"):
-        raise Refused(translator("zh" if lang == "zh" else "en")("reason_required_override"), 422)
+        raise Refused(translator(lang)("reason_required_override"), 422)
 
 
 @router.post("/cases/{case_id}/steps/{step_name}", response_model=None)
