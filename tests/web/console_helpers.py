@@ -74,6 +74,23 @@ async def report_as(
     return Reported(case_id, grid)
 
 
+async def api_step(
+    server: WebServer,
+    engine: Engine,
+    user: WebUser,
+    case_id: str,
+    step: str,
+    body: dict[str, object],
+) -> None:
+    """A step through the HTTP API, as the user (setting a case up for a page)."""
+    token = UserStore(engine).issue_token(user.id, "test").secret
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        r = await http.post(
+            f"/v1/cases/{case_id}/{step}", json=body, headers={"Authorization": f"Bearer {token}"}
+        )
+    assert r.status_code == 200, r.text
+
+
 async def signed_in(
     browser: Browser, server: WebServer, user: WebUser, **options: object
 ) -> Browsing:

@@ -29,7 +29,13 @@ from store.models import CaseRow
 from store.users import Principal, UserStore
 from tests.web.browser import Browsing, WebServer
 from tests.web.conftest import MakeUser
-from tests.web.console_helpers import LIVE_TIMEOUT, grid_point, report_as, signed_in
+from tests.web.console_helpers import (
+    LIVE_TIMEOUT,
+    api_step,
+    grid_point,
+    report_as,
+    signed_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -166,7 +172,20 @@ async def test_the_map_has_108_grids_and_a_marker_per_open_case(
     viewer.assert_clean()
 
 
-async def test_evaluation_requests_and_english(browsing: Browsing, web_users: MakeUser) -> None:
+async def test_evaluation_requests_and_english(
+    browsing: Browsing, web_users: MakeUser, web_server: WebServer, web_engine: Engine
+) -> None:
+    # A department asks for more time: the request waits on the requests page.
+    worker = web_users("grid_worker", grid_point(30)[0])
+    case = await report_as(web_server, web_engine, worker, 30, "道路不洁")
+    handler = web_users("handler", "sanitation")
+    for who, step, body in (
+        (web_users("shift_leader"), "file", {}),
+        (web_users("dispatcher"), "dispatch", {"department": "sanitation"}),
+        (handler, "sign_for", {}),
+        (handler, "request_extension", {"reason": "需要调配车辆", "amount": "1 working_days"}),
+    ):
+        await api_step(web_server, web_engine, who, case.case_id, step, body)
     leader = web_users("leader", "410105", name="指挥长")
     page = browsing.page
     await browsing.sign_in(leader.id, leader.password)
@@ -190,8 +209,28 @@ async def test_evaluation_requests_and_english(browsing: Browsing, web_users: Ma
         await browsing.assert_accessible()
     await browsing.goto("/requests")
     await expect(page.get_by_role("heading", level=1)).to_have_text("申请审批")
+    row = page.locator(f"#rows-requests tr[data-case='{case.case_id}']")
+    await expect(row).to_contain_text("延期申请")
+    await expect(row).to_contain_text("需要调配车辆")
+    # An extension is decided by a dispatcher or a shift leader, not a leader: no form.
+    await expect(row.locator("form")).to_have_count(0)
     await browsing.screenshot("requests")
     await browsing.assert_accessible()
+    dispatcher = web_users("dispatcher", name="李调度")
+    await page.get_by_role("button", name="退出登录").click()
+    await browsing.sign_in(dispatcher.id, dispatcher.password)
+    await browsing.goto("/requests")
+    decide = row.locator("form[data-step='decide_extension']")
+    await decide.get_by_label("批准", exact=True).check()
+    await browsing.screenshot("requests-dispatcher")
+    await browsing.assert_accessible()
+    async with page.expect_navigation():
+        await decide.get_by_role("button", name="延期审批").click()
+    await expect(page.get_by_role("status").filter(has_text="已完成")).to_be_visible()
+    await expect(row).to_have_count(0)
+    await page.get_by_role("button", name="退出登录").click()
+    await browsing.sign_in(leader.id, leader.password)
+    await browsing.goto("/requests")
     await page.get_by_role("button", name="English").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Requests")
     await browsing.goto("/overdue")
