@@ -10,9 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from application.read_models import CaseView
-from domain.calendar import TimeLimit
 from store.photos import PHOTO_ID
-from web.i18n import Lang, role_label
+from web.i18n import role_label
 from web.names import Names
 from web.words import DETAIL_FIELDS
 
@@ -57,14 +56,6 @@ def _moment(value: Any) -> datetime | None:
     return None
 
 
-def _limit(value: str, lang: Lang) -> str:
-    try:
-        parsed = TimeLimit.parse(value)
-    except ValueError:
-        return value
-    return parsed.label_zh if lang == "zh" else str(parsed).replace("_", " ")
-
-
 class Presenter:
     """Turns records into what a person reads, in one language."""
 
@@ -93,7 +84,7 @@ class Presenter:
             "level": n.supervision,
         }.get(key, str)(str(value))
         if key in _LIMITS:
-            text = _limit(str(value), self.lang)
+            text = n.limit(str(value))
         link = str(value) if key in ("into", "duplicate") else ""
         return Detail(label, text, link=link)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.intake import Intake
+from domain.calendar import TimeLimit
 from domain.labels import EVENT_LABELS
 from domain.stages import STAGE_LABELS_ZH, Light, Stage, SupervisionLevel
 from web.i18n import Lang
@@ -102,6 +103,14 @@ class Names:
 
     def event(self, kind: str) -> str:
         return self._pair(EVENTS, kind)
+
+    def limit(self, text: str) -> str:
+        """A time limit as people write it: 2工作日 / 2 working days."""
+        try:
+            parsed = TimeLimit.parse(text)
+        except ValueError:
+            return text
+        return parsed.label_zh if self.lang == "zh" else str(parsed).replace("_", " ")
 
     def department(self, code: str) -> str:
         for d in self.intake.taxonomy.departments:
