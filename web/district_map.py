@@ -91,7 +91,8 @@ def map_data(request: Request, user: Principal = Viewer) -> JSONResponse:
     filters, _ = map_filters(request)
     now = datetime.now(UTC)
     counts = grid_counts(svc.engine, user, filters, now)
-    markers, total = open_markers(svc.engine, user, filters)
+    markers = open_markers(svc.engine, user, filters)
+    total = sum(n for n, _ in counts.values())
     body = {
         "grids": {grid: [n, late] for grid, (n, late) in counts.items()},
         "markers": [

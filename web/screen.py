@@ -53,7 +53,7 @@ def screen_data(request: Request, who: Principal, lang: Lang) -> dict[str, Any]:
     names = Names(svc.intake, lang)
     found = screen(svc.engine, who, now, zone)
     counts = grid_counts(svc.engine, who, MapFilters(), now) if who.role != "admin" else {}
-    markers, total = open_markers(svc.engine, who, MapFilters()) if who.role != "admin" else ([], 0)
+    markers = open_markers(svc.engine, who, MapFilters()) if who.role != "admin" else []
     return {
         "at": local_time(now, zone),
         "tiles": {
@@ -79,7 +79,7 @@ def screen_data(request: Request, who: Principal, lang: Lang) -> dict[str, Any]:
         ],
         "grids": {grid: [n, late] for grid, (n, late) in counts.items()},
         "markers": [[m["case_id"], m["lon"], m["lat"], m["light"]] for m in markers],
-        "markers_total": total,
+        "markers_total": sum(n for n, _ in counts.values()),
     }
 
 

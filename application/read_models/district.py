@@ -14,14 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Engine, and_, func, select
+from sqlalchemy import Boolean, ColumnElement, Engine, and_, func, literal_column, select
 
 from application.authz import Use, require, scope, scope_key
-from application.read_models.rows import OPEN, C, Row
+from application.read_models.rows import C, Row
 from store.models import EventRow
 from store.users import Principal
 
 MAX_MARKERS = 3000  # past this, the map says how many it left out: narrow the filters
+# Open or suspended, written as the partial indexes' predicate (a literal, so the planner
+# matches it to ix_cases_live_* whatever plan it caches).
+LIVE: ColumnElement[bool] = literal_column("cases.status IN ('open', 'suspended')", Boolean)
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class MapFilters:
     light: str = ""
 
     def conditions(self) -> list[ColumnElement[bool]]:
-        found: list[ColumnElement[bool]] = [C.status.in_(OPEN)]
+        found: list[ColumnElement[bool]] = [LIVE]
         for column, value in (
             (C.street, self.street),
             (C.community, self.community),
@@ -70,23 +73,19 @@ def grid_counts(
 
 def open_markers(
     engine: Engine, who: Principal, filters: MapFilters, limit: int = MAX_MARKERS
-) -> tuple[list[Row], int]:
-    """Open cases with a point, the soonest due first (at most ``limit``), and how many
-    there are in all."""
+) -> list[Row]:
+    """Open cases with a point, the soonest due first, at most ``limit`` (how many there
+    are in all: ``grid_counts``)."""
     require(who, Use.MAP)
     where = [*filters.conditions(), C.lon.is_not(None), C.lat.is_not(None), scope(who)]
     query = (
         select(C.case_id, C.lon, C.lat, C.light, C.stage, C.status, C.category, C.department)
         .where(*where)
-        .order_by(C.stage_due_at.asc().nulls_last(), C.case_id)
+        .order_by(C.stage_due_at.asc(), C.case_id)
         .limit(limit)
     )
     with engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(query).mappings()]
-        total = len(rows)
-        if total == limit:
-            total = conn.execute(select(func.count()).where(*where)).scalar_one()
-    return rows, total
+        return [dict(r) for r in conn.execute(query).mappings()]
 
 
 @dataclass(frozen=True)
@@ -127,14 +126,12 @@ def screen(
         ).scalar_one()
         per_street = conn.execute(
             select(C.street, func.count(), func.count().filter(_late(now)))
-            .where(C.status.in_(OPEN), mine)
+            .where(LIVE, mine)
             .group_by(C.street)
             .order_by(func.count().desc(), C.street)
         ).all()
         per_light = conn.execute(
-            select(C.status, C.light, func.count())
-            .where(C.status.in_(OPEN), mine)
-            .group_by(C.status, C.light)
+            select(C.status, C.light, func.count()).where(LIVE, mine).group_by(C.status, C.light)
         ).all()
         events = conn.execute(newest.order_by(EventRow.position.desc()).limit(latest))
         latest_events = [dict(r) for r in events.mappings()]
