@@ -104,12 +104,14 @@ class Names:
     def event(self, kind: str) -> str:
         return self._pair(EVENTS, kind)
 
-    def limit(self, text: str) -> str:
+    def limit(self, value: TimeLimit | str | None) -> str:
         """A time limit as people write it: 2工作日 / 2 working days."""
+        if value is None or value == "":
+            return ""
         try:
-            parsed = TimeLimit.parse(text)
+            parsed = value if isinstance(value, TimeLimit) else TimeLimit.parse(value)
         except ValueError:
-            return text
+            return str(value)
         return parsed.label_zh if self.lang == "zh" else str(parsed).replace("_", " ")
 
     def department(self, code: str) -> str:
