@@ -7,9 +7,10 @@ process through httpx's ASGI transport, so the time measured is the server's: ro
 session, read models, template or JSON, no network. Each page is asked ``runs`` times
 warm (two untimed first); p50, p95 and the maximum are reported.
 
-- overdue board: ``GET /overdue`` (the whole page: the list of 50 with its total, the
-  counts by department, each row's state for its 催办/督办 forms), as an acceptor (the
-  whole district) and as the supervisor of one street;
+- overdue board: ``GET /overdue`` (the whole page: the list of 50 with its total and
+  each row's state for its 催办/督办 forms), as an acceptor (the whole district) and as
+  the supervisor of one street; and ``GET /overdue/counts``, the part the board fetches
+  apart (the selection counted by department);
 - map data: ``GET /map/data.json`` (open and overdue per grid, up to 3,000 markers);
 - case page: ``GET /cases/<id>`` of a different sampled case each time (its log folded,
   its time left on its own calendar, its step forms);
@@ -42,7 +43,7 @@ from web.auth import SESSION_COOKIE
 
 TARGET_P95_MS = 300.0
 GENERATED_PER_STEP = 100_000
-PAGES = ("overdue", "overdue_street", "map_data", "case_page", "department")
+PAGES = ("overdue", "overdue_street", "overdue_counts", "map_data", "case_page", "department")
 
 
 def _session(engine: Engine, user_id: str, name: str, role: str, units: list[str]) -> str:
@@ -100,6 +101,7 @@ async def measure(engine: Engine, url: str, cookies: dict[str, str], runs: int) 
             plan = {
                 "overdue": (["/overdue"] * (runs + 2), cookies["acceptor"]),
                 "overdue_street": (["/overdue"] * (runs + 2), cookies["supervisor"]),
+                "overdue_counts": (["/overdue/counts"] * (runs + 2), cookies["acceptor"]),
                 "map_data": (["/map/data.json"] * (runs + 2), cookies["acceptor"]),
                 "case_page": ([f"/cases/{i}" for i in ids[: runs + 2]], cookies["acceptor"]),
                 "department": (["/department"] * (runs + 2), cookies["handler"]),

@@ -95,6 +95,14 @@ class CaseRow(Base):
             "stage_due_at",
             postgresql_where=text("status IN ('open', 'suspended')"),
         ),
+        # A department's inbox, soonest due first, per stage.
+        Index(
+            "ix_cases_live_department",
+            "department",
+            "stage",
+            "stage_due_at",
+            postgresql_where=text("status IN ('open', 'suspended')"),
+        ),
         # Open cases near a point (merge candidates): category first, then a box.
         Index(
             "ix_cases_open_category_point",

@@ -90,7 +90,6 @@ def board(request: Request, who: Principal) -> dict[str, Any]:
     now = datetime.now(UTC)
     offset = _offset(request)
     rows, total = late_cases(svc.engine, who, filters, now, LIMIT, offset, order)
-    counts, _ = late_counts(svc.engine, who, filters, GroupBy.DEPARTMENT, now, 12, 0)
     names = Names(svc.intake, pick_lang(request.cookies.get(LANG_COOKIE)))
     states = case_states(svc.engine, who, [r["case_id"] for r in rows])
     back = "/overdue" + (f"?{urlencode(query)}" if query else "")
@@ -103,7 +102,6 @@ def board(request: Request, who: Principal) -> dict[str, Any]:
         "total": total,
         "offset": offset,
         "limit": LIMIT,
-        "counts": counts,
         "chosen": {k: getattr(filters, k) for k in FILTERS},
         "at_risk": filters.at_risk,
         "order": order.value,
@@ -126,6 +124,16 @@ def overdue_page(request: Request, user: Principal = Overseer) -> HTMLResponse:
 @router.get("/overdue/rows", response_class=HTMLResponse)
 def overdue_rows(request: Request, user: Principal = Overseer) -> HTMLResponse:
     return page(request, "overdue_rows.html", board(request, user))
+
+
+@router.get("/overdue/counts", response_class=HTMLResponse)
+def overdue_counts(request: Request, user: Principal = Overseer) -> HTMLResponse:
+    """How many of the selection each department holds (a part the board fetches apart:
+    it counts the whole selection)."""
+    filters, _, query = _filters(request)
+    now = datetime.now(UTC)
+    counts, _ = late_counts(services(request).engine, user, filters, GroupBy.DEPARTMENT, now, 12, 0)
+    return page(request, "overdue_counts.html", {"counts": counts, "query": urlencode(query)})
 
 
 @router.get("/overdue.csv")

@@ -10,7 +10,9 @@ own people stay named: they act in an official capacity.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import json
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,8 +24,10 @@ from application.authz import must_redact, scope, visible_case
 from application.read_models.rows import C, Row, seen_by
 from domain.calendar import CalendarNotCovered, TimeLimit, TimeUnit
 from domain.case import CaseState, fold
-from domain.codec import from_record
+from domain.codec import decode, from_record
+from domain.events import CaseReported, Event
 from domain.roles import Role
+from domain.rules import CaseRules
 from domain.stages import Stage
 from store.codec import EVENT_COLUMNS, row_to_event
 from store.event_store import EventStore
@@ -74,6 +78,23 @@ def case_view(engine: Engine, who: Principal, case_id: str) -> CaseView:
     )
 
 
+# A case's rules are most of its first record (the working calendar) and the same for
+# every case of a category and calendar version: a list of cases decodes each text once.
+_RULES: dict[str, CaseRules] = {}
+_WITHOUT_RULES = [
+    EventRow.data.op("-")("rules").label("data") if c is EventRow.data else c for c in EVENT_COLUMNS
+]
+
+
+def _rules(text: str) -> CaseRules:
+    found = _RULES.get(text)
+    if found is None:
+        if len(_RULES) > 1024:
+            _RULES.clear()
+        found = _RULES[text] = decode(CaseRules, json.loads(text))
+    return found
+
+
 def case_states(engine: Engine, who: Principal, case_ids: list[str]) -> dict[str, CaseState]:
     """The folded state of each of ``case_ids`` that ``who`` may see (one read of their
     logs): what a list needs to offer each row exactly the steps its viewer may take."""
@@ -81,14 +102,21 @@ def case_states(engine: Engine, who: Principal, case_ids: list[str]) -> dict[str
         return {}
     visible = select(C.case_id).where(C.case_id.in_(case_ids), scope(who))
     query = (
-        select(*EVENT_COLUMNS)
+        select(*_WITHOUT_RULES, EventRow.data["rules"].astext.label("rules"))
         .where(EventRow.case_id.in_(visible))
         .order_by(EventRow.case_id, EventRow.version)
     )
     with engine.connect() as conn:
         rows = conn.execute(query).all()
+
+    def event(row: Any) -> Event:
+        found = row_to_event(row)
+        if row.rules is not None and isinstance(found, CaseReported):
+            found = dataclasses.replace(found, rules=_rules(row.rules))
+        return found
+
     return {
-        case_id: fold(case_id, (row_to_event(r) for r in stream))
+        case_id: fold(case_id, (event(r) for r in stream))
         for case_id, stream in itertools.groupby(rows, key=lambda r: r.case_id)
     }
 

@@ -14,17 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, ColumnElement, Engine, and_, func, literal_column, select
+from sqlalchemy import ColumnElement, Engine, and_, func, select
 
 from application.authz import Use, require, scope, scope_key
-from application.read_models.rows import C, Row
+from application.read_models.rows import LIVE, C, Row
 from store.models import EventRow
 from store.users import Principal
 
 MAX_MARKERS = 3000  # past this, the map says how many it left out: narrow the filters
-# Open or suspended, written as the partial indexes' predicate (a literal, so the planner
-# matches it to ix_cases_live_* whatever plan it caches).
-LIVE: ColumnElement[bool] = literal_column("cases.status IN ('open', 'suspended')", Boolean)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """For the console: case changes announced with NOTIFY (live updates), indexes for the
-big screen's counts of today's reports and closures, and for the map's open cases.
+big screen's counts of today's reports and closures, and for the open cases of the map and
+of a department's inbox.
 
 Every write of a case's projection row (each append, in its transaction; a rebuild that
 corrects a row) sends one notification on the channel ``gridcase_cases`` when the
@@ -39,6 +40,12 @@ def upgrade() -> None:
         "ix_cases_live_grid", "cases", ["grid", "stage_due_at", "status"], postgresql_where=live
     )
     op.create_index("ix_cases_live_due", "cases", ["stage_due_at"], postgresql_where=live)
+    op.create_index(
+        "ix_cases_live_department",
+        "cases",
+        ["department", "stage", "stage_due_at"],
+        postgresql_where=live,
+    )
     op.execute(
         """
         CREATE FUNCTION gridcase_case_changed() RETURNS trigger
@@ -70,6 +77,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TRIGGER cases_changed ON cases")
     op.execute("DROP FUNCTION gridcase_case_changed()")
+    op.drop_index("ix_cases_live_department", table_name="cases")
     op.drop_index("ix_cases_live_due", table_name="cases")
     op.drop_index("ix_cases_live_grid", table_name="cases")
     op.drop_index("ix_cases_closed_at", table_name="cases")
