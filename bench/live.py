@@ -126,7 +126,10 @@ async def _drive(
     api: str, tokens: dict[str, str], grids: list[tuple[float, float]], rate: float, seconds: float
 ) -> list[Step]:
     steps: list[Step] = []
-    async with httpx.AsyncClient(base_url=api, timeout=60) as http:
+    # Idle connections are dropped before uvicorn's 5 s keep-alive ends: a POST sent on
+    # a connection the server is closing fails without being read.
+    limits = httpx.Limits(keepalive_expiry=3.0)
+    async with httpx.AsyncClient(base_url=api, timeout=60, limits=limits) as http:
 
         async def one(n: int) -> None:
             lon, lat = grids[n % len(grids)]

@@ -4,8 +4,9 @@ and overdue cases by street, the lights, the map, the latest events; updated liv
 The page is drawn in the browser from one JSON answer (``/screen/data.json``), fetched
 again when the live stream names a change. A wall of screens asks the same question
 at the same moment, so one answer per jurisdiction and language is computed by one
-request at a time and shared while no change has been heard since it was computed (or
-for ``FRESH`` seconds at most behind one): fifty screens cost one set of queries.
+request at a time and shared by every request that came before it began (less
+``FRESH`` seconds), and by all while no change has been heard since: fifty screens cost
+one set of queries.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from web.pages import page
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 Wall = Depends(page_for(*MAY[Use.SCREEN]))
 
-FRESH = 0.25  # seconds an answer may lag behind a change it did not see
+FRESH = 0.25  # seconds an answer may have begun before the request came
 MAX_AGE = 30.0  # and at most this old (today's counts roll over at midnight)
 _cache: dict[Hashable, tuple[float, bytes]] = {}  # key -> (computed at, answer)
 _locks: dict[Hashable, threading.Lock] = {}
@@ -98,11 +99,12 @@ def screen_json(request: Request, user: Principal = Wall) -> Response:
     lang = pick_lang(request.cookies.get(LANG_COOKIE))
     key = (scope_key(user), user.role == "admin", lang)
     hub = services(request).live
+    asked = time.monotonic()
     with _lock(key):
         computed, body = _cache.get(key, (-MAX_AGE, b""))
-        now = time.monotonic()
-        behind = computed < hub.last_change and now - computed > FRESH
-        if now - computed > MAX_AGE or behind:
+        # Good enough: begun after this request came (less FRESH), or no change since.
+        current = computed >= asked - FRESH or computed >= hub.last_change
+        if time.monotonic() - computed > MAX_AGE or not current:
             computed = time.monotonic()
             body = json.dumps(screen_data(request, user, lang), ensure_ascii=False).encode()
             _cache[key] = (computed, body)
