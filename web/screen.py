@@ -11,8 +11,8 @@ one set of queries.
 
 from __future__ import annotations
 
+import asyncio
 import json
-import threading
 import time
 from collections.abc import Hashable
 from datetime import UTC, datetime
@@ -20,6 +20,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from application.authz import MAY, Use, scope_key
 from application.context import services
@@ -38,13 +39,7 @@ Wall = Depends(page_for(*MAY[Use.SCREEN]))
 FRESH = 0.25  # seconds an answer may have begun before the request came
 MAX_AGE = 30.0  # and at most this old (today's counts roll over at midnight)
 _cache: dict[Hashable, tuple[float, bytes]] = {}  # key -> (computed at, answer)
-_locks: dict[Hashable, threading.Lock] = {}
-_guard = threading.Lock()
-
-
-def _lock(key: Hashable) -> threading.Lock:
-    with _guard:
-        return _locks.setdefault(key, threading.Lock())
+_locks: dict[Hashable, asyncio.Lock] = {}  # one computation at a time per key
 
 
 def screen_data(request: Request, who: Principal, lang: Lang) -> dict[str, Any]:
@@ -95,17 +90,19 @@ def screen_page(request: Request, user: Principal = Wall) -> HTMLResponse:
 
 
 @router.get("/screen/data.json")
-def screen_json(request: Request, user: Principal = Wall) -> Response:
+async def screen_json(request: Request, user: Principal = Wall) -> Response:
     lang = pick_lang(request.cookies.get(LANG_COOKIE))
     key = (scope_key(user), user.role == "admin", lang)
     hub = services(request).live
     asked = time.monotonic()
-    with _lock(key):
+    # Async, so a screen whose answer is ready takes no thread: only the computation does.
+    async with _locks.setdefault(key, asyncio.Lock()):
         computed, body = _cache.get(key, (-MAX_AGE, b""))
         # Good enough: begun after this request came (less FRESH), or no change since.
         current = computed >= asked - FRESH or computed >= hub.last_change
         if time.monotonic() - computed > MAX_AGE or not current:
             computed = time.monotonic()
-            body = json.dumps(screen_data(request, user, lang), ensure_ascii=False).encode()
+            data = await run_in_threadpool(screen_data, request, user, lang)
+            body = json.dumps(data, ensure_ascii=False).encode()
             _cache[key] = (computed, body)
     return Response(body, media_type="application/json", headers=JSON_HEADERS)
