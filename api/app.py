@@ -17,7 +17,9 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
-from api import open311, problems
+from api import health, open311, problems
+from api.limits import BodyLimit
+from api.ratelimit import RateLimitMiddleware, RateLimits
 from api.routes import cases, center, departments, grid_workers, kpi, photos, supervisors
 from application.cases import CaseService
 from application.config import Settings
@@ -87,13 +89,14 @@ def create_app(
         redoc_url=None,
     )
     problems.install(app)
-
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        """Liveness for load balancers and Kubernetes: the process serves HTTP."""
-        return {"status": "ok"}
+    app.add_middleware(BodyLimit, photo_max_bytes=settings.photo_max_bytes)
+    # Added last, so it runs first: a caller over his limit costs no work at all.
+    limits = RateLimits(settings.rate_user, settings.rate_client, settings.rate_anonymous)
+    app.state.rate_limits = limits
+    app.add_middleware(RateLimitMiddleware, limits=limits)
 
     # Fixed paths first: /v1/cases/overdue must not be read as a case id.
+    app.include_router(health.router)
     for module in (supervisors, grid_workers, center, departments, kpi, photos, cases, open311):
         app.include_router(module.router)
     install_web(app)

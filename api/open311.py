@@ -43,6 +43,7 @@ Decisions where the spec leaves a choice:
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
@@ -53,11 +54,13 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.open311_format import Format, Open311Error, error_response, format_of, render
 from api.open311_views import request_filter, request_out, service_out
-from api.problems import Problem
+from api.problems import DATABASE_DOWN, RETRY_AFTER, Problem, database_unavailable
+from api.ratelimit import RateLimits
 from application.cases import NewReport
 from application.context import Services, services
 from application.errors import Forbidden, Invalid, NotFound, ServiceError, Unavailable
@@ -77,6 +80,7 @@ SERVICE_NOTICE = (
     "已受理 received: the center verifies the report on site (核实) before it is filed "
     "(立案); follow it with GET requests/{id}."
 )
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PERSONAL = ("email", "first_name", "last_name", "phone", "device_id", "account_id")
 _XML_AND_JSON: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/xml": {}, "application/json": {}}}
@@ -93,13 +97,20 @@ class Open311Route(APIRoute):
 
         async def guarded(request: Request) -> Response:
             try:
+                _check_parameters(request)
                 return await handler(request)
             except Open311Error as exc:
                 return error_response(format_of(request), exc.status, exc.description)
             except Problem as exc:
-                return error_response(format_of(request), exc.status, exc.detail)
+                return error_response(format_of(request), exc.status, exc.detail, exc.headers)
             except ServiceError as exc:  # e.g. Temporal unreachable (503)
                 return error_response(format_of(request), _status(exc), exc.message)
+            except StarletteHTTPException as exc:  # a body too large or that does not parse
+                return error_response(format_of(request), exc.status_code, str(exc.detail))
+            except DATABASE_DOWN as exc:
+                log.warning("open311_database_unavailable", error=str(exc).splitlines()[0])
+                problem = database_unavailable()
+                return error_response(format_of(request), 503, problem.detail, problem.headers)
             except DomainError as exc:  # the report refused: a point outside every grid, …
                 return error_response(format_of(request), 400, exc.message)
             except RequestValidationError as exc:
@@ -107,8 +118,10 @@ class Open311Route(APIRoute):
             except RPCError as exc:
                 down = exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
                 log.warning("open311_temporal_error", status=str(exc.status), error=exc.message)
-                status = 503 if down else 500
-                return error_response(format_of(request), status, "the case engine is unavailable")
+                status, retry = (503, {"Retry-After": RETRY_AFTER}) if down else (500, None)
+                return error_response(
+                    format_of(request), status, "the case engine is unavailable", retry
+                )
             except Exception:
                 log.exception("open311_unhandled_error", path=request.url.path)
                 return error_response(format_of(request), 500, "unexpected error")
@@ -122,6 +135,14 @@ def _status(exc: ServiceError) -> int:
         if isinstance(exc, cls):
             return status
     return 500
+
+
+def _check_parameters(request: Request) -> None:
+    """Filters and ids are codes, times and numbers: a control character in one is a
+    mistake or an attack (PostgreSQL refuses a NUL in any text), never a value."""
+    for name, value in (*request.query_params.multi_items(), *request.path_params.items()):
+        if _CONTROL.search(str(value)):
+            raise Open311Error(400, f"{name} contains a control character")
 
 
 def _invalid(exc: RequestValidationError) -> str:
@@ -269,6 +290,11 @@ async def create_request(fmt: Fmt, request: Request, svc: Svc) -> Response:
     form = await request.form()
     fields = {k: v for k, v in form.items() if isinstance(v, str)}  # v2 has no uploads
     api_key = fields.get("api_key") or request.query_params.get("api_key", "")
+    if "api_key" not in request.query_params:  # a key in the query was counted already
+        limits: RateLimits = request.app.state.rate_limits
+        refusal = limits.client_refusal(api_key)
+        if refusal is not None:
+            raise await refusal.held()
     app = await run_in_threadpool(svc.users.authenticate_client, api_key) if api_key else None
     if app is None:
         raise Open311Error(403, "invalid api_key: can't proceed with create_request")

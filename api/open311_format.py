@@ -10,6 +10,7 @@ problems of ``/v1``: these paths are Open311's contract, and its clients parse o
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -19,6 +20,10 @@ from typing import Any
 from fastapi import Request, Response
 
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
+# What XML 1.0 cannot carry at all, not even as a character reference: the C0 controls
+# other than tab, newline and carriage return, lone surrogates, U+FFFE and U+FFFF.
+# ElementTree writes them as they are, and every XML parser then refuses the document.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 # Element names of list items inside an object, by the list's own element name.
 _ITEM_TAGS = {
@@ -49,10 +54,22 @@ class Open311Error(Exception):
 
 def format_of(request: Request) -> Format:
     """The requested format, for answering errors; XML (the required one) if unclear."""
+    fmt = request.path_params.get("fmt")
+    if fmt is None:  # no route matched (404, 405): the path's own suffix
+        return format_of_path(request.url.path)
     try:
-        return Format(str(request.path_params.get("fmt", "xml")).lower())
+        return Format(str(fmt).lower())
     except ValueError:
         return Format.XML
+
+
+def format_of_path(path: str) -> Format:
+    return Format.JSON if path.lower().endswith(".json") else Format.XML
+
+
+def xml_text(value: str) -> str:
+    """``value`` without the characters XML 1.0 cannot carry (see ``_NOT_XML``)."""
+    return _NOT_XML.sub("", value)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -79,15 +96,19 @@ def render(fmt: Format, body: Any, *, root: str, item: str = "", status: int = 2
     return Response(text.encode(), status_code=status, media_type=fmt.media_type)
 
 
-def error_response(fmt: Format, status: int, description: str) -> Response:
+def error_response(
+    fmt: Format, status: int, description: str, headers: Mapping[str, str] | None = None
+) -> Response:
     body = [{"code": status, "description": description}]
-    return render(fmt, body, root="errors", item="error", status=status)
+    response = render(fmt, body, root="errors", item="error", status=status)
+    response.headers.update(headers or {})
+    return response
 
 
 def _fill(element: ET.Element, value: Any) -> None:
     if isinstance(value, Mapping):
         for key, child in value.items():
-            sub = ET.SubElement(element, key)
+            sub = ET.SubElement(element, xml_text(key))
             if isinstance(child, Sequence) and not isinstance(child, str):
                 tag = _ITEM_TAGS.get(key, "item")
                 for entry in child:
@@ -99,4 +120,4 @@ def _fill(element: ET.Element, value: Any) -> None:
     elif isinstance(value, bool):
         element.text = "true" if value else "false"
     else:
-        element.text = str(value)
+        element.text = xml_text(str(value))

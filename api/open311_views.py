@@ -121,11 +121,14 @@ def request_filter(params: Mapping[str, str], now: datetime) -> RequestFilter:
         raise Open311Error(400, f"status {', '.join(unknown)}: use open or closed")
     start, end = _time(params, "start_date"), _time(params, "end_date")
     # One end given: the 90 days from or up to it; neither: the last 90 days.
-    if start is None:
-        end = end or now
-        start = end - MAX_SPAN
-    elif end is None:
-        end = start + MAX_SPAN
+    try:
+        if start is None:
+            end = end or now
+            start = end - MAX_SPAN
+        elif end is None:
+            end = start + MAX_SPAN
+    except OverflowError:  # 90 days before year 1 or after year 9999
+        raise Open311Error(400, "start_date or end_date is out of range") from None
     if end < start:
         raise Open311Error(400, "end_date is before start_date")
     if end - start > MAX_SPAN:

@@ -14,6 +14,7 @@ from domain.policy import CenterPolicy
 
 EMBEDDED_DATABASE = "gridcase"
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the calendar's zone, and so the default display zone
+DEFAULT_PHOTO_MAX_BYTES = 5 * 1024 * 1024
 
 
 class ConfigError(ValueError):
@@ -63,6 +64,45 @@ def _tiles(env: Mapping[str, str]) -> str:
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """A token bucket: ``burst`` requests at once, refilled at ``per_second``."""
+
+    per_second: float
+    burst: int
+
+
+def _rate(env: Mapping[str, str], name: str, default: RateLimit) -> RateLimit | None:
+    """``RATE,BURST`` (requests per second, requests at once), or ``off``."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if raw.lower() == "off":
+        return None
+    try:
+        rate_text, burst_text = raw.split(",")
+        found = RateLimit(float(rate_text), int(burst_text))
+    except ValueError:
+        found = RateLimit(0, 0)
+    if not (found.per_second > 0 and found.burst >= 1):
+        raise ConfigError(f"{name}: RATE,BURST (e.g. 10,40) or off, not {raw!r}")
+    return found
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    found = _int(env, name, default)
+    if found <= 0:
+        raise ConfigError(f"{name} must be a positive integer, got {found}")
+    return found
+
+
+# A person's app or console sends a few requests a second at most; an Open311 key is
+# shared by every citizen using that app, whose reports come in at a few a second at peak.
+DEFAULT_RATE_USER = RateLimit(per_second=10, burst=40)
+DEFAULT_RATE_CLIENT = RateLimit(per_second=2, burst=10)
+DEFAULT_RATE_ANONYMOUS = RateLimit(per_second=10, burst=40)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Where gridcase keeps its data and finds its servers.
 
@@ -91,6 +131,10 @@ class Settings:
     GRIDCASE_MAP_TILES / GRIDCASE_MAP_ATTRIBUTION  a basemap's tile URL template
                        (https://…/{z}/{x}/{y}…) and its attribution for the console's maps;
                        none by default: the grids on a plain background, no network needed
+    GRIDCASE_PHOTO_MAX_BYTES  largest photo upload in bytes (default 5 MiB)
+    GRIDCASE_RATE_USER / GRIDCASE_RATE_CLIENT / GRIDCASE_RATE_ANONYMOUS  rate limits per
+                       bearer token, per Open311 api_key, per address reading Open311
+                       without a key: "RATE,BURST" or "off" (api/ratelimit.py)
     """
 
     home: Path
@@ -115,6 +159,10 @@ class Settings:
     sign_in_lockout_minutes: int = 15
     map_tiles: str = ""
     map_tiles_attribution: str = ""
+    photo_max_bytes: int = DEFAULT_PHOTO_MAX_BYTES
+    rate_user: RateLimit | None = DEFAULT_RATE_USER
+    rate_client: RateLimit | None = DEFAULT_RATE_CLIENT
+    rate_anonymous: RateLimit | None = DEFAULT_RATE_ANONYMOUS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -153,6 +201,10 @@ class Settings:
             sign_in_lockout_minutes=_int(env, "GRIDCASE_SIGNIN_LOCKOUT_MINUTES", 15, minimum=1),
             map_tiles=_tiles(env),
             map_tiles_attribution=env.get("GRIDCASE_MAP_ATTRIBUTION", ""),
+            photo_max_bytes=_positive(env, "GRIDCASE_PHOTO_MAX_BYTES", DEFAULT_PHOTO_MAX_BYTES),
+            rate_user=_rate(env, "GRIDCASE_RATE_USER", DEFAULT_RATE_USER),
+            rate_client=_rate(env, "GRIDCASE_RATE_CLIENT", DEFAULT_RATE_CLIENT),
+            rate_anonymous=_rate(env, "GRIDCASE_RATE_ANONYMOUS", DEFAULT_RATE_ANONYMOUS),
         )
 
     def policy(self) -> CenterPolicy:

@@ -17,6 +17,7 @@ from typing import IO
 from sqlalchemy import Engine, select
 
 from application.authz import Use, require, scope
+from application.config import DEFAULT_PHOTO_MAX_BYTES
 from application.errors import Invalid, NotFound
 from store.models import CaseRow
 from store.photos import (
@@ -31,8 +32,6 @@ from store.photos import (
     uploaders,
 )
 from store.users import Principal
-
-DEFAULT_MAX_BYTES = 5 * 1024 * 1024  # a phone's photo; larger is refused, not shrunk
 
 
 def _in_a_visible_case(engine: Engine, who: Principal, photo_ids: Iterable[str]) -> set[str]:
@@ -92,12 +91,12 @@ def upload(
     stream: IO[bytes],
     *,
     declared: str = "",
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int = DEFAULT_PHOTO_MAX_BYTES,
 ) -> Stored:
     """Keep an uploaded photo (JPEG, PNG or WebP, told by its bytes) for ``who`` to name in
     a report or step: ``Invalid`` (``photo_too_large``, ``unsupported_photo``) otherwise.
-    The web pages upload through this; the API's route applies the same store and limit
-    with its own HTTP answers (413, 415)."""
+    The web pages upload through this (with ``GRIDCASE_PHOTO_MAX_BYTES``); the API's route
+    applies the same store and limit with its own HTTP answers (413, 415)."""
     require(who, Use.UPLOAD_PHOTO)
     try:
         return store.put(stream, uploaded_by=who.user_id, max_bytes=max_bytes, declared=declared)

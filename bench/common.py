@@ -159,8 +159,9 @@ class Temporal:
 
     def start(self) -> str:
         if self.persistent:
-            return self.embedded.start()
-        cmd = self.embedded.command()
+            self.embedded.start()
+            return self.target
+        cmd = list(self.embedded.command)
         i = cmd.index("--db-filename")
         del cmd[i : i + 2]
         self.settings.logs_dir.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from application.cases import NewReport
 from application.logs import configure_logging
@@ -71,11 +72,13 @@ def _logging() -> None:
 
 @app.command()
 def up() -> None:
-    """Run the whole stack until Ctrl-C: servers, migrations, workers.
+    """Run the whole stack until Ctrl-C: servers, migrations, workers, the HTTP API.
 
     Starts the embedded PostgreSQL and Temporal dev server under GRIDCASE_HOME (or uses
-    DATABASE_URL and TEMPORAL_ADDRESS), migrates the database and runs one worker process
-    per task queue. Cases in flight resume when it is started again.
+    DATABASE_URL and TEMPORAL_ADDRESS), migrates the database, runs one worker process
+    per task queue and the API, and says it is up once the API answers /readyz. Whatever
+    dies is restarted (with backoff when it keeps dying). Cases in flight resume when it
+    is started again.
     """
     from gridcase.stack import up as run_up
 
@@ -264,7 +267,24 @@ def demo(
 
 
 def main() -> Any:
-    return app()
+    try:
+        return app()
+    except (OperationalError, InterfaceError) as exc:
+        # A read (case show, overdue, kpi, notifications, users …) found PostgreSQL down:
+        # say which and how to start it, not a traceback.
+        err_console.print(f"[red]error:[/red] {database_down(exc)}")
+        sys.exit(1)
+
+
+def database_down(exc: Exception) -> str:
+    s = settings()
+    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    if s.database_url:
+        return f"PostgreSQL at DATABASE_URL does not answer ({reason}); check that server"
+    return (
+        f"the embedded PostgreSQL in {s.pg_dir} does not answer ({reason}); start the "
+        f"stack with `gridcase up` (GRIDCASE_HOME={s.home})"
+    )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from gridcase.cli_common import (
     service,
 )
 from gridcase.cli_steps import register
-from gridcase.render import print_case
+from gridcase.render import print_case, when
 from workflows.steps import STEP_OF
 
 case_app = typer.Typer(
@@ -37,7 +37,7 @@ def _act(case_id: str, command: c.Command) -> None:
     exactly as for the API."""
     who = principal(str(command.actor))
     result = run(lambda: service().act(who, case_id, STEP_OF[type(command)], command))
-    due = f", due {result.stage_due_at.astimezone():%Y-%m-%d %H:%M}" if result.stage_due_at else ""
+    due = f", due {when(result.stage_due_at)}" if result.stage_due_at else ""
     console.print(
         f"case {case_id}: {', '.join(result.events)} -> stage {result.stage} "
         f"(v{result.version}{due})"

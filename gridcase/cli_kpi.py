@@ -49,6 +49,15 @@ CsvOption = Annotated[Path | None, typer.Option("--csv", help="Also write the ro
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
 
 
+# Why a table of cases just run (e.g. by `gridcase demo --batch --drill`) has no figures.
+NOTHING_DUE_YET = (
+    "no rate yet (-): a case counts once the deadline a rate is anchored on has passed "
+    "(the disposal deadline for most, the filing deadline for on-time filing), and none "
+    "has in this period so far. Cases reported a moment ago count when their deadlines "
+    "pass; run this again then (with --drill, a minute or two)."
+)
+
+
 def _fail(message: str) -> None:
     err_console.print(f"[red]error:[/red] {message}")
     raise typer.Exit(2)
@@ -143,6 +152,8 @@ def _show(
     console.print(out)
     if not rows:
         console.print("nothing to evaluate in this period", markup=False)
+    elif all(row.score is None for row in rows):
+        console.print(NOTHING_DUE_YET, markup=False)
 
 
 @kpi_app.command("table")

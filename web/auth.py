@@ -3,7 +3,7 @@
 A page route asks for the signed-in user with ``SignedIn`` (any role) or
 ``Depends(page_for(...roles))``; both give the same ``store.users.Principal`` the API
 builds from a bearer token (``store.users.load_principal``), so the API's jurisdiction
-checks (``api.jurisdiction``) apply to pages unchanged. Without a live session a page
+checks (``application.authz``) apply to pages unchanged. Without a live session a page
 redirects to the sign-in page (an htmx request gets ``HX-Redirect``); a role a page is
 not for gets the 404 page, as the API answers 404 outside one's jurisdiction.
 

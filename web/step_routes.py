@@ -7,6 +7,8 @@ case page with the reason and the form as it was sent.
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -32,7 +34,13 @@ from web.steps import FIELD_LABELS, parse_value, routing_suggestion
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
-MAX_PHOTOS = 9
+MAX_PHOTOS = 9  # per field of a form
+STEP_PATH = re.compile(r"^/cases/[^/]+/steps/[a-z_]+$")
+
+
+def takes_photos(path: str) -> bool:
+    """Whether a request to ``path`` may carry photos (the API's body cap lets it)."""
+    return STEP_PATH.match(path) is not None
 
 
 class Refused(Exception):
@@ -70,7 +78,14 @@ async def _values(
             ids = []
             for file in files:
                 stored = await run_in_threadpool(
-                    upload, store, who, file.file, declared=file.content_type or ""
+                    functools.partial(
+                        upload,
+                        store,
+                        who,
+                        file.file,
+                        declared=file.content_type or "",
+                        max_bytes=svc.settings.photo_max_bytes,
+                    )
                 )
                 ids.append(stored.photo.id)
             values[f.name] = tuple(ids)

@@ -35,11 +35,17 @@ with workflow.unsafe.imports_passed_through():
     from workflows.steps import DUPLICATE_SIGNAL, HUMAN_STEPS
     from workflows.types import ActionResult, CaseInput, CaseResult, CaseView
 
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# An activity appends a few events in one transaction: milliseconds. When its worker dies
+# mid-task, Temporal learns it only when this timeout expires, so it bounds how long a step
+# waits for a restarted worker; a slow attempt cut short is retried, and appends are
+# idempotent. No schedule-to-start timeout: a task waiting in the queue for a restarting
+# worker is what should happen, and that timeout is not retried (the step would fail).
+ACTIVITY_TIMEOUT = timedelta(seconds=5)
+# Short backoff, capped low: once PostgreSQL or a worker is back, steps resume within seconds.
 ACTIVITY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
+    initial_interval=timedelta(milliseconds=500),
     backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=30),
+    maximum_interval=timedelta(seconds=5),
 )
 # Cases started before the escalation ladder only mark overdue stages.
 LADDER_PATCH = "escalation-ladder"

@@ -24,7 +24,10 @@ CenterReader = Annotated[Principal, Depends(gate(Use.CENTER_INBOX))]
 def center_queue(
     svc: Annotated[Services, Depends(services)],
     who: CenterReader,
-    queue: Annotated[CenterQueue, Query(description="to_file, to_dispatch, requests or to_close")],
+    queue: Annotated[
+        CenterQueue,
+        Query(description="to_file (the default), to_dispatch, requests or to_close"),
+    ] = CenterQueue.TO_FILE,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:

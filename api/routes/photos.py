@@ -2,8 +2,10 @@
 
 ``POST /v1/photos`` takes one ``multipart/form-data`` part named ``file`` and answers the
 photo's id, ``sha256:<hex>`` of its bytes (the same bytes twice: the same id, 200 instead
-of 201). Only JPEG, PNG and WebP, told by their first bytes rather than by what the client
-declares; at most 5 MiB by default.
+of 201). Only JPEG, PNG and WebP, told by decoding the image (Pillow) rather than by what
+the client declares or by its first bytes: another type is a 415, an image that does not
+decode or has more than 40 megapixels (a decompression bomb) a 422. At most
+``GRIDCASE_PHOTO_MAX_BYTES`` (5 MiB by default).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.auth import Caller, gate
+from api.limits import MULTIPART_OVERHEAD, photo_too_large
 from api.photos import PhotoConfig, photo_config
 from api.problems import PROBLEM_RESPONSES, Problem, problem_doc
 from api.schemas import Timestamp
@@ -25,7 +28,15 @@ from application.authz import Use
 from application.context import Services, services
 from application.photos import visible_photo
 from application.principals import Principal
-from store.photos import CONTENT_TYPES, NotAPhoto, PhotoStore, PhotoTooLarge, Stored
+from store.photos import (
+    CONTENT_TYPES,
+    MAX_PIXELS,
+    NotAPhoto,
+    PhotoStore,
+    PhotoTooLarge,
+    Stored,
+    UnreadablePhoto,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -39,8 +50,6 @@ PhotoId = Annotated[
     Path(pattern=r"^sha256:[0-9a-f]{64}$", description="sha256:<64 hex digits>"),
 ]
 BINARY = {"schema": {"type": "string", "format": "binary"}}
-# Room for the multipart framing around the file itself.
-MULTIPART_OVERHEAD = 16 * 1024
 
 
 class PhotoOut(BaseModel):
@@ -95,6 +104,7 @@ def _out(stored: Stored) -> PhotoOut:
         400: problem_doc("Not a readable multipart/form-data body"),
         413: problem_doc("Larger than the limit"),
         415: problem_doc("Not a JPEG, PNG or WebP image"),
+        422: problem_doc("An image that does not decode, or has too many pixels"),
     },
 )
 async def upload_photo(
@@ -105,7 +115,7 @@ async def upload_photo(
     limit = config.max_bytes
     announced = request.headers.get("content-length", "")
     if announced.isdigit() and int(announced) > limit + MULTIPART_OVERHEAD:
-        raise _too_large(limit)
+        raise photo_too_large(limit)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise Problem(415, "unsupported_media_type", "send multipart/form-data with a part 'file'")
     async with request.form(max_files=1, max_fields=10) as form:
@@ -122,18 +132,16 @@ async def upload_photo(
                 declared=upload.content_type or "",
             )
         except PhotoTooLarge:
-            raise _too_large(limit) from None
+            raise photo_too_large(limit) from None
         except NotAPhoto as exc:
             raise Problem(
                 415, "unsupported_photo", str(exc), accepted=list(CONTENT_TYPES)
             ) from None
+        except UnreadablePhoto as exc:
+            raise Problem(422, "unreadable_photo", str(exc), max_pixels=MAX_PIXELS) from None
     response.status_code = 201 if stored.created else 200
     response.headers["Location"] = f"/v1/photos/{stored.photo.id}"
     return _out(stored)
-
-
-def _too_large(limit: int) -> Problem:
-    return Problem(413, "photo_too_large", f"a photo may have at most {limit} bytes", limit=limit)
 
 
 @router.get(

@@ -93,7 +93,13 @@ def overdue_counts(
     svc: Svc,
     who: Supervision,
     filters: Filters,
-    group_by: Annotated[GroupBy, Query(description="What to count by")],
+    group_by: Annotated[
+        GroupBy,
+        Query(
+            description="What to count by: department (the default), street, community, "
+            "grid, category or stage"
+        ),
+    ] = GroupBy.DEPARTMENT,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:

@@ -83,6 +83,7 @@ async def test_center_and_department_inboxes(http: httpx.AsyncClient, people: Pe
     assert new in queues["to_file"] and filed in queues["to_dispatch"]
     assert asking in queues["requests"]
     assert not ({new, filed} & queues["requests"]) and asking not in queues["to_file"]
+    assert ids(await all_items(http, "/v1/inbox/center", acceptor)) == queues["to_file"]
     problem(
         await http.get("/v1/inbox/center?queue=bogus", headers=acceptor.headers),
         422,
@@ -191,6 +192,10 @@ async def test_overdue_list_filters_and_counts(
     assert await counts("stage") == {"verify": 2, "sign_for": 1}
     assert await counts("department", stage="sign_for") == {"sanitation": 1}
     assert await counts("street") == {area.street: 3}
+    by_default = await http.get(
+        f"{url}/counts", headers=supervisor.headers, params={"stage": "sign_for"}
+    )
+    assert {i["key"]: i["count"] for i in by_default.json()["items"]} == {"sanitation": 1}
     problem(
         await http.get(f"{url}/counts?group_by=colour", headers=supervisor.headers),
         422,

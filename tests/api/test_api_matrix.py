@@ -21,7 +21,6 @@ reporter's id.
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ import pytest
 
 from tests.api.conftest import Area, People, User, new_area, report_body
 from tests.api.test_api_main_line import step
-from tests.api.test_api_photos import photo_dir, uploaded  # noqa: F401 (a fixture)
+from tests.api.test_api_photos import photo_dir, png, uploaded  # noqa: F401 (a fixture)
 
 ROLES = (
     "grid_worker",
@@ -224,7 +223,7 @@ def _request(world: World, role: str, method: str, path: str, side: int) -> dict
     elif path == "/v1/reports":
         request["json"] = report_body(grid, report_id=f"mxr-{uuid.uuid4().hex[:10]}")
     elif path == "/v1/photos":
-        request["files"] = {"file": ("p.png", b"\x89PNG\r\n\x1a\n" + os.urandom(64), "image/png")}
+        request["files"] = {"file": ("p.png", png(), "image/png")}
     elif path == "/open311/v2/requests.{fmt}" and method == "POST":
         request["data"] = {"service_code": "E0101", "lat": "34.78", "long": "113.68"}
     elif path == "/v1/inbox/center":

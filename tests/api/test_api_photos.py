@@ -4,27 +4,47 @@ case showing the photo or uploaded it, and refuse reports and steps naming unkno
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import struct
 import uuid
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from PIL import Image
 
 from api.photos import DEFAULT_MAX_BYTES, PhotoConfig, photo_config
 from tests.api.conftest import People, User, new_area, problem, report_body
 from tests.api.test_api_main_line import step
 
 PNG = b"\x89PNG\r\n\x1a\n"
-JPEG = b"\xff\xd8\xff\xe0"
-WEBP_HEAD = b"RIFF\x00\x00\x00\x00WEBP"
 
 
-def png(size: int = 256) -> bytes:
-    """PNG magic and random bytes: the type is told by the first bytes, nothing else."""
-    return PNG + os.urandom(size)
+def image(kind: str = "PNG", size: int = 0, pixels: tuple[int, int] = (8, 8)) -> bytes:
+    """A real image of random pixels (new bytes each call), padded after its end to
+    ``size`` bytes: decoders stop at the image's end, so the padding only adds size."""
+    out = io.BytesIO()
+    Image.frombytes("RGB", pixels, os.urandom(3 * pixels[0] * pixels[1])).save(out, kind)
+    data = out.getvalue()
+    return data + os.urandom(max(0, size - len(data)))
+
+
+def png(size: int = 0) -> bytes:
+    return image("PNG", size)
+
+
+def claiming(width: int, height: int) -> bytes:
+    """A small PNG whose header claims ``width`` x ``height`` pixels (CRC fixed): a
+    decompression bomb as far as a decoder that trusts the header knows."""
+    data = bytearray(png())
+    ihdr = data.index(b"IHDR")
+    data[ihdr + 4 : ihdr + 12] = struct.pack(">II", width, height)
+    data[ihdr + 17 : ihdr + 21] = struct.pack(">I", zlib.crc32(bytes(data[ihdr : ihdr + 17])))
+    return bytes(data)
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +98,7 @@ async def test_upload_is_content_addressed(
     assert served.headers["x-content-type-options"] == "nosniff"
     assert served.headers["etag"] == f'"{digest}"'
 
-    for kind, data in (("image/jpeg", JPEG + os.urandom(64)), ("image/webp", WEBP_HEAD + b"x")):
+    for kind, data in (("image/jpeg", image("JPEG")), ("image/webp", image("WEBP"))):
         r = await upload(http, worker, data, kind)
         assert r.status_code == 201 and r.json()["content_type"] == kind, r.text
 
@@ -96,9 +116,12 @@ async def test_who_may_upload(http: httpx.AsyncClient, people: People) -> None:
 @pytest.mark.usefixtures("photo_dir")
 async def test_wrong_types_are_415(http: httpx.AsyncClient, people: People) -> None:
     worker = people.make("grid_worker", new_area().grid(0, 1))
-    gif = b"GIF89a" + os.urandom(64)
+    gif = image("GIF")
     found = problem(await upload(http, worker, gif, "image/gif"), 415, "unsupported_photo")
     assert found["accepted"] == ["image/jpeg", "image/png", "image/webp"]
+    # Undeclared, the GIF is still told by decoding it.
+    r = await upload(http, worker, gif, "application/octet-stream")
+    assert "GIF" in str(problem(r, 415, "unsupported_photo")["detail"])
     # Declared as a PNG, but the bytes are text: the bytes decide.
     problem(await upload(http, worker, b"<html>not a photo</html>"), 415, "unsupported_photo")
     # A real PNG declared as something else is refused too: one of the two is wrong.
@@ -116,12 +139,37 @@ async def test_wrong_types_are_415(http: httpx.AsyncClient, people: People) -> N
     problem(r, 422, "photo_required")
 
 
+@pytest.mark.usefixtures("photo_dir")
+async def test_what_does_not_decode_is_422_and_nothing_is_kept(
+    http: httpx.AsyncClient, people: People, photo_dir: Path
+) -> None:
+    worker = people.make("grid_worker", new_area().grid(0, 1))
+    # The magic of a PNG and noise: trusted by its first bytes, it would have been kept.
+    noise = PNG + os.urandom(256)
+    found = problem(await upload(http, worker, noise), 422, "unreadable_photo")
+    assert "do not decode" in str(found["detail"])
+    jpeg = image("JPEG", pixels=(64, 64))
+    half = jpeg[: len(jpeg) // 2]
+    problem(await upload(http, worker, half, "image/jpeg"), 422, "unreadable_photo")
+    # Decompression bombs: small files whose header promises more pixels than allowed.
+    big = claiming(8_000, 6_000)
+    found = problem(await upload(http, worker, big), 422, "unreadable_photo")
+    assert "8000×6000 pixels" in str(found["detail"]) and found["max_pixels"] == 40_000_000
+    bomb = claiming(50_000, 50_000)
+    assert len(bomb) < 1024
+    found = problem(await upload(http, worker, bomb), 422, "unreadable_photo")
+    assert "more pixels than the 40,000,000" in str(found["detail"])
+    refused = {hashlib.sha256(data).hexdigest() for data in (noise, half, big, bomb)}
+    kept = [p.name for p in photo_dir.rglob("*") if p.is_file()]
+    assert not [name for name in kept if name in refused or name.startswith(".upload-")]
+
+
 async def test_oversized_is_413(
     http: httpx.AsyncClient, people: People, api_app: FastAPI, photo_dir: Path
 ) -> None:
     worker = people.make("grid_worker", new_area().grid(0, 1))
     # The default: 5 MiB; one byte more is refused before the body is read.
-    at_limit = PNG + os.urandom(DEFAULT_MAX_BYTES - len(PNG))
+    at_limit = png(DEFAULT_MAX_BYTES)
     assert (await upload(http, worker, at_limit)).status_code == 201
     found = problem(await upload(http, worker, at_limit + b"x"), 413, "photo_too_large")
     assert found["limit"] == DEFAULT_MAX_BYTES
@@ -130,7 +178,7 @@ async def test_oversized_is_413(
     # Configured lower: a body whose announced size passes is still counted as it is read.
     api_app.dependency_overrides[photo_config] = lambda: PhotoConfig(photo_dir, max_bytes=1000)
     try:
-        problem(await upload(http, worker, png(1000)), 413, "photo_too_large")
+        problem(await upload(http, worker, png(1001)), 413, "photo_too_large")
         assert (await upload(http, worker, png(500))).status_code == 201
     finally:
         api_app.dependency_overrides[photo_config] = lambda: PhotoConfig(directory=photo_dir)

@@ -4,6 +4,7 @@ one's own."""
 
 from __future__ import annotations
 
+import os
 import struct
 import uuid
 import zlib
@@ -29,19 +30,20 @@ def grid_point(index: int) -> tuple[str, float, float]:
     return grid.code, lon, lat
 
 
-def png(width: int = 8, height: int = 6, rgb: tuple[int, int, int] = (30, 120, 60)) -> bytes:
-    """A small real PNG (a flat colour), made without an imaging library."""
+def png(width: int = 400, height: int = 300) -> bytes:
+    """A real PNG of noise (so it does not compress: about 360 KB, more than any form
+    without photos may send), made without an imaging library."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
-    row = b"\x00" + bytes(rgb) * width
+    rows = b"".join(b"\x00" + os.urandom(3 * width) for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
 

@@ -114,7 +114,7 @@ async def test_a_case_from_report_to_close_by_clicks(
         await take_step(page, "form[data-step='feedback']", "处理反馈")
         shown = page.locator("ul.photos img")
         await expect(shown).to_have_count(1)
-        assert await shown.evaluate("img => img.complete && img.naturalWidth") == 8
+        assert await shown.evaluate("img => img.complete && img.naturalWidth") == 400
         await expect(page.locator("#case-live")).to_contain_text("待核查")
     finally:
         await crew.close()
