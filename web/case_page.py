@@ -17,14 +17,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
-from application.authz import CENTER_STAFF
 from application.context import services
 from application.errors import NotFound
 from application.photos import visible_photo
 from application.read_models import case_view, merge_candidates, time_left
 from domain.stages import Stage
 from domain.steps import UPDATE_STEPS
-from store.calendar import calendar_readiness
 from store.photos import PhotoStore
 from store.users import Principal
 from web.auth import SignedIn, csrf_protect
@@ -113,7 +111,6 @@ def case_context(
         "candidates": candidates,
         "show_merge": show_merge,
         "radius": int(MERGE_RADIUS_M),
-        "calendar": calendar_readiness(svc.intake.calendar) if who.role in CENTER_STAFF else None,
         "live": True,
     }
 

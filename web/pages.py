@@ -23,7 +23,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from application.authz import CENTER_STAFF
 from application.context import services
+from store.calendar import calendar_readiness
 from web import STATIC_URL, TEMPLATES_DIR
 from web.auth import csrf_token, current_session, set_csrf_cookie, sign_in
 from web.i18n import HTML_LANG, LANG_COOKIE, LANG_NAMES, LANGS, pick_lang, role_label, translator
@@ -108,6 +110,10 @@ def page(
         "now": datetime.now(zone),
         "static": static,
         "names": Names(services(request).intake, lang),
+        # The center's staff are told when the official holiday data runs out.
+        "calendar": calendar_readiness(services(request).intake.calendar)
+        if user is not None and user.role in CENTER_STAFF
+        else None,
         "step_titles": step_titles(lang),
         "live": False,  # True: the page takes live updates (static/js/live.js)
         "tiles": {"url": settings.map_tiles, "attribution": settings.map_tiles_attribution},

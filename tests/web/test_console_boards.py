@@ -198,13 +198,18 @@ async def test_evaluation_requests_and_english(
     )
     await browsing.screenshot("evaluation")
     await browsing.assert_accessible()
-    link = page.locator("table.kpi a").first
-    if await link.count():
-        await link.click()
-        await expect(page.get_by_role("heading", level=1)).to_contain_text("的案件")
-        await browsing.screenshot("evaluation-cases")
-        await browsing.assert_accessible()
-    for kind in ("street", "community", "grid_worker"):
+    # Streets: the reports made today already count (有效上报率 anchors at the report).
+    await browsing.goto(f"/evaluation?by=street&period=month&date={today}")
+    await expect(page.locator("#kpi-chart svg")).to_have_count(1)
+    valid = page.locator("table.kpi a[href*='rate=valid_report']").first
+    await expect(valid).to_be_visible()
+    await valid.click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("有效上报率")
+    await expect(page.locator("p.formula")).to_contain_text("有效上报 ÷ 已判定的上报")
+    await expect(page.locator("table.cases a.case-link").first).to_be_visible()
+    await browsing.screenshot("evaluation-cases")
+    await browsing.assert_accessible()
+    for kind in ("community", "grid_worker"):
         assert await browsing.goto(f"/evaluation?by={kind}&period=week") == 200
         await browsing.assert_accessible()
     await browsing.goto("/requests")

@@ -13,6 +13,8 @@ import pytest
 from playwright.async_api import Browser, expect
 from sqlalchemy import Engine
 
+from domain.rules import CaseRules
+from store.calendar import calendar_readiness
 from store.event_store import EventStore
 from tests.web.browser import Browsing, WebServer
 from tests.web.conftest import MakeUser
@@ -50,6 +52,10 @@ async def test_a_case_from_report_to_close_by_clicks(
         await lead.goto("/intake")
         row = page.locator(f"#rows-to_file tr[data-case='{case.case_id}']")
         await expect(row).to_be_visible(timeout=LIVE_TIMEOUT)
+        # The center's staff see when the official holiday data runs out.
+        warning = page.locator("[data-calendar-warning]")
+        ending = calendar_readiness(CaseRules().working_calendar)["status"] == "warning"
+        await expect(warning).to_have_count(1 if ending else 0)
         await lead.screenshot("intake")
         await lead.assert_accessible()
         await row.get_by_role("link", name=case.case_id).click()
