@@ -26,9 +26,11 @@ from application.config import Settings
 from application.context import Services
 from application.errors import Unavailable
 from application.intake import IntakeSource
+from application.live import LiveHub
 from application.temporal import TemporalGateway
 from store.calendar import log_calendar
 from store.db import make_engine
+from store.live import conninfo
 from store.users import UserStore
 from web.app import install as install_web
 
@@ -64,17 +66,20 @@ def create_app(
             except Unavailable:
                 # Serve what PostgreSQL can answer; Temporal is tried again on first need.
                 log.warning("api_started_without_temporal", target=settings.temporal_target)
+        live = LiveHub(conninfo(db))
         app.state.services = Services(
             settings=settings,
             engine=db,
             users=UserStore(db),
             cases=CaseService(db, intakes, gateway),
+            live=live,
         )
         log.info("api_started", district=intake.district.code if intake.district else None)
         log_calendar(log, intake.calendar)  # warns when the official holiday data runs out
         try:
             yield
         finally:
+            await live.close()
             if own_engine:
                 db.dispose()
 

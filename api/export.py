@@ -1,14 +1,8 @@
-"""CSV answers for lists and tables: asked for with ``?format=csv`` or ``Accept: text/csv``.
-
-Cells a spreadsheet would run as a formula (text starting with ``=``, ``+``, ``-``, ``@``,
-a tab or a carriage return: a report's description is citizens' text) are prefixed with
-``'`` so they open as text (OWASP "CSV injection").
-"""
+"""CSV answers for lists and tables: asked for with ``?format=csv`` or ``Accept: text/csv``;
+written by ``application.csv_text`` (cells that would run as a formula open as text)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Annotated, Any
@@ -16,8 +10,9 @@ from typing import Annotated, Any
 from fastapi import Query, Request
 from fastapi.responses import Response
 
+from application.csv_text import csv_text
+
 CSV_MEDIA_TYPE = "text/csv"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ExportFormat(StrEnum):
@@ -43,14 +38,6 @@ def wants_csv(request: Request, fmt: ExportFormat | None) -> bool:
     return CSV_MEDIA_TYPE in (part.split(";", 1)[0].strip().lower() for part in accept.split(","))
 
 
-def _cell(value: Any, missing: str) -> Any:
-    if value is None:
-        return missing
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def csv_response(
     records: Iterable[Mapping[str, Any]],
     columns: Sequence[str],
@@ -60,13 +47,8 @@ def csv_response(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     """``records`` as a CSV attachment with a header row of ``columns``."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
-    writer.writeheader()
-    for record in records:
-        writer.writerow({k: _cell(record.get(k), missing) for k in columns})
     return Response(
-        buffer.getvalue(),
+        csv_text(records, columns, missing=missing),
         media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"', **(headers or {})},
     )

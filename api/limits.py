@@ -1,7 +1,8 @@
 """Request bodies are capped before they are read.
 
 Each kind of route has its limit: a photo upload the photo limit
-(``GRIDCASE_PHOTO_MAX_BYTES``) plus room for the multipart framing; every other body
+(``GRIDCASE_PHOTO_MAX_BYTES``) plus room for the multipart framing, a console step's form
+that of its photos; every other body
 (JSON reports and steps, Open311's forms) ``SMALL_BODY_BYTES``, far above any valid one
 and far below what would burden the workers or Temporal (whose payload limit is 2 MB).
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import BodyTooLarge, Problem, body_too_large, render_problem
+from web.step_routes import MAX_PHOTOS, takes_photos
 
 SMALL_BODY_BYTES = 64 * 1024
 MULTIPART_OVERHEAD = 16 * 1024  # the form's boundaries and part headers around a photo
@@ -36,6 +38,9 @@ class BodyLimit:
         """The most bytes a body sent to ``path`` may have, and the answer past it."""
         if path == PHOTO_UPLOAD_PATH:
             return self.photo_max_bytes + MULTIPART_OVERHEAD, photo_too_large(self.photo_max_bytes)
+        if takes_photos(path):  # a console step's form, with its photos
+            room = MAX_PHOTOS * (self.photo_max_bytes + MULTIPART_OVERHEAD)
+            return room, photo_too_large(self.photo_max_bytes)
         return SMALL_BODY_BYTES, body_too_large(SMALL_BODY_BYTES)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -17,10 +17,15 @@ every single-case read or action:
 
 A case outside the caller's jurisdiction is answered exactly like a case that does not
 exist (``NotFound``), so its existence does not leak.
+
+``covers`` is the same rule on one change announced by the database (``store.live``), so
+the live pages hear only of cases their viewer may see; ``scope_key`` names the set of
+cases a principal sees, so answers that depend on nothing else can be shared.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from enum import StrEnum
 from typing import Any
 
@@ -29,6 +34,7 @@ from sqlalchemy.orm import aliased
 
 from application.errors import Forbidden, NotFound
 from store.auth_models import USER_ROLES
+from store.live import CaseChange
 from store.models import CaseRow, EventRow
 from store.users import CENTER_ROLES, SUPERVISION_STAFF, Principal
 
@@ -46,6 +52,8 @@ class Use(StrEnum):
     OVERDUE = "overdue"  # the overdue list and its counts
     KPI = "kpi"  # evaluation tables and rankings
     UPLOAD_PHOTO = "upload_photo"
+    MAP = "map"  # the district map: grids and open cases
+    SCREEN = "screen"  # the command center's big screen (大屏)
 
 
 MAY: dict[Use, frozenset[str]] = {
@@ -59,6 +67,9 @@ MAY: dict[Use, frozenset[str]] = {
     Use.KPI: SUPERVISION_STAFF,
     # Everyone who reports or acts on cases; an admin administers users and attaches nothing.
     Use.UPLOAD_PHOTO: frozenset(r for r in USER_ROLES if r != "admin"),
+    Use.MAP: frozenset(r for r in USER_ROLES if r != "admin"),
+    # The wall of the command center, and the leaders who command from it.
+    Use.SCREEN: CENTER_STAFF | {"leader"},
 }
 if set(MAY) != set(Use):  # a new use without a gate would be open to everyone
     raise ImportError(f"application.authz: no gate for {sorted(set(Use) - set(MAY))}")
@@ -106,6 +117,33 @@ def scope(who: Principal) -> ColumnElement[bool]:
     if who.role in ("supervisor", "leader") and who.units:
         return or_(*(CaseRow.grid.startswith(unit, autoescape=True) for unit in who.units))
     return false()
+
+
+def covers(who: Principal, change: CaseChange) -> bool:
+    """Whether ``who`` may see the case a change announces, before or after it: ``scope``
+    on the change's grid and departments. A grid worker hears of his grids' cases only;
+    a verification he was sent on outside them reaches him when he reloads (the change
+    does not name the assignee)."""
+    if who.role in CENTER_STAFF or who.unbounded:
+        return True
+    if who.role == "grid_worker":
+        return change.grid in who.units
+    if who.role == "handler":
+        return bool(who.units) and who.units[0] in change.departments
+    if who.role in ("supervisor", "leader"):
+        return any(change.grid.startswith(unit) for unit in who.units)
+    return False
+
+
+def scope_key(who: Principal) -> Hashable:
+    """Equal for two principals exactly when ``scope`` gives them the same cases."""
+    if who.role in CENTER_STAFF or who.unbounded:
+        return "all"
+    if who.role == "grid_worker":
+        return (who.role, who.user_id, who.units)
+    if who.role in ("handler", "supervisor", "leader"):
+        return (who.role, who.units)
+    return "none"
 
 
 def visible_case(engine: Engine, who: Principal, case_id: str) -> dict[str, Any]:

@@ -53,6 +53,17 @@ def _zone(env: Mapping[str, str], name: str, default: str) -> ZoneInfo:
         raise ConfigError(f"{name}: unknown time zone {raw!r}, e.g. Asia/Shanghai") from None
 
 
+def _tiles(env: Mapping[str, str]) -> str:
+    """A tile URL template for Leaflet: https only (the pages' CSP names its host)."""
+    template = env.get("GRIDCASE_MAP_TILES", "").strip()
+    if template and not (template.startswith("https://") and "{z}" in template):
+        raise ConfigError(
+            "GRIDCASE_MAP_TILES: an https:// tile URL template with {z}, {x} and {y} "
+            f"(see docs/web.md), not {template!r}"
+        )
+    return template
+
+
 @dataclass(frozen=True)
 class RateLimit:
     """A token bucket: ``burst`` requests at once, refilled at ``per_second``."""
@@ -118,6 +129,9 @@ class Settings:
                        sign-ins that lock a user id (5) / a client address (20) ...
     GRIDCASE_SIGNIN_LOCKOUT_MINUTES  ... when they fall within this many minutes, which is
                        also how long the lock lasts (15)
+    GRIDCASE_MAP_TILES / GRIDCASE_MAP_ATTRIBUTION  a basemap's tile URL template
+                       (https://…/{z}/{x}/{y}…) and its attribution for the console's maps;
+                       none by default: the grids on a plain background, no network needed
     GRIDCASE_PHOTO_MAX_BYTES  largest photo upload in bytes (default 5 MiB)
     GRIDCASE_RATE_USER / GRIDCASE_RATE_CLIENT / GRIDCASE_RATE_ANONYMOUS  rate limits per
                        bearer token, per Open311 api_key, per address reading Open311
@@ -148,6 +162,8 @@ class Settings:
     sign_in_max_failures: int = 5
     sign_in_max_failures_per_address: int = 20
     sign_in_lockout_minutes: int = 15
+    map_tiles: str = ""
+    map_tiles_attribution: str = ""
     photo_max_bytes: int = DEFAULT_PHOTO_MAX_BYTES
     rate_user: RateLimit | None = DEFAULT_RATE_USER
     rate_client: RateLimit | None = DEFAULT_RATE_CLIENT
@@ -198,6 +214,8 @@ class Settings:
             sign_in_max_failures=_int(env, "GRIDCASE_SIGNIN_MAX_FAILURES", 5, minimum=1),
             sign_in_max_failures_per_address=per_address,
             sign_in_lockout_minutes=_int(env, "GRIDCASE_SIGNIN_LOCKOUT_MINUTES", 15, minimum=1),
+            map_tiles=_tiles(env),
+            map_tiles_attribution=env.get("GRIDCASE_MAP_ATTRIBUTION", ""),
             photo_max_bytes=_positive(env, "GRIDCASE_PHOTO_MAX_BYTES", DEFAULT_PHOTO_MAX_BYTES),
             rate_user=_rate(env, "GRIDCASE_RATE_USER", DEFAULT_RATE_USER),
             rate_client=_rate(env, "GRIDCASE_RATE_CLIENT", DEFAULT_RATE_CLIENT),

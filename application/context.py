@@ -1,6 +1,7 @@
 """What the HTTP front ends (the API and the web pages) need, built once by the app's
-lifespan: the database engine, the user store, and the application service
-(``application.cases.CaseService``) with the intake and the Temporal gateway it holds.
+lifespan: the database engine, the user store, the application service
+(``application.cases.CaseService``) with the intake and the Temporal gateway it holds, and
+the hub of the pages' live updates (``application.live``).
 
 Temporal may be down when the API starts or go away later; reads that only need
 PostgreSQL keep working, and what needs Temporal answers 503 until it is back.
@@ -16,6 +17,7 @@ from starlette.requests import Request
 from application.cases import CaseService
 from application.config import Settings
 from application.intake import Intake
+from application.live import LiveHub
 from store.users import UserStore
 
 
@@ -25,6 +27,7 @@ class Services:
     engine: Engine
     users: UserStore
     cases: CaseService
+    live: LiveHub  # the pages' live updates: one listener per process
 
     @property
     def intake(self) -> Intake:

@@ -12,13 +12,25 @@ does not tell whether it exists.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import IO
 
 from sqlalchemy import Engine, select
 
-from application.authz import scope
+from application.authz import Use, require, scope
+from application.config import DEFAULT_PHOTO_MAX_BYTES
 from application.errors import Invalid, NotFound
 from store.models import CaseRow
-from store.photos import PHOTO_ID, Photo, PhotoStore, cases_referencing, uploaders
+from store.photos import (
+    CONTENT_TYPES,
+    PHOTO_ID,
+    NotAPhoto,
+    Photo,
+    PhotoStore,
+    PhotoTooLarge,
+    Stored,
+    cases_referencing,
+    uploaders,
+)
 from store.users import Principal
 
 
@@ -71,3 +83,24 @@ def visible_photo(store: PhotoStore, who: Principal, photo_id: str) -> Photo:
     ):
         raise NotFound(f"no photo {photo_id!r}")
     return photo
+
+
+def upload(
+    store: PhotoStore,
+    who: Principal,
+    stream: IO[bytes],
+    *,
+    declared: str = "",
+    max_bytes: int = DEFAULT_PHOTO_MAX_BYTES,
+) -> Stored:
+    """Keep an uploaded photo (JPEG, PNG or WebP, told by its bytes) for ``who`` to name in
+    a report or step: ``Invalid`` (``photo_too_large``, ``unsupported_photo``) otherwise.
+    The web pages upload through this (with ``GRIDCASE_PHOTO_MAX_BYTES``); the API's route
+    applies the same store and limit with its own HTTP answers (413, 415)."""
+    require(who, Use.UPLOAD_PHOTO)
+    try:
+        return store.put(stream, uploaded_by=who.user_id, max_bytes=max_bytes, declared=declared)
+    except PhotoTooLarge as exc:
+        raise Invalid(str(exc), code="photo_too_large", limit=exc.limit) from None
+    except NotAPhoto as exc:
+        raise Invalid(str(exc), code="unsupported_photo", accepted=list(CONTENT_TYPES)) from None

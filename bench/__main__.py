@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import append, http_intake, intake, lifecycle, memory, queries, rebuild
+from bench import append, console, http_intake, intake, lifecycle, live, memory, queries, rebuild
 from bench.common import Options, Result, environment, workdir
 
 BENCHMARKS: dict[str, Callable[[Path, Options], Result]] = {
@@ -33,6 +33,8 @@ BENCHMARKS: dict[str, Callable[[Path, Options], Result]] = {
     "queries": queries.run,
     "rebuild": rebuild.run,
     "memory": memory.run,
+    "console": console.run,
+    "live": live.run,
 }
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -66,6 +68,14 @@ def headline(r: Result) -> str:
         )
     if r.name == "rebuild":
         return f"{f['events_per_s']:,} events/s over {f['events']:,} events, clean={f['clean']}"
+    if r.name == "console":
+        n = max(f["steps"])
+        return f"@{n}: worst page p95 {f['worst_p95_ms']} ms"
+    if r.name == "live":
+        return (
+            f"{f['screens_never_dropped']}/{f['screens']} screens held, heard p95 "
+            f"{f['heard_p95_ms']} ms, {f['steps_per_s']} steps/s"
+        )
     if r.name == "memory":
         return (
             f"{f['cases_worker_rss_mb']} MB with {f['open_cases']} open "

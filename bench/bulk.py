@@ -153,6 +153,7 @@ def load(
     try:
         conn: Any = raw.driver_connection
         conn.execute("SET synchronous_commit = off")  # a loader; not the system under test
+        conn.execute("SET gridcase.notify = 'off'")  # no page listens to a bulk load
         conn.commit()
         procs = processes or os.cpu_count() or 1
         with multiprocessing.get_context("fork").Pool(procs) as pool:

@@ -62,7 +62,7 @@ def my_tasks(as_: AsOption, limit: Limit = 50, as_json: Json = False) -> None:
 @inbox_app.command("center")
 def center(
     as_: AsOption,
-    queue: Annotated[CenterQueue, typer.Option(help="to_file, to_dispatch or requests")],
+    queue: Annotated[CenterQueue, typer.Option(help="to_file, to_dispatch, requests or to_close")],
     limit: Limit = 50,
     as_json: Json = False,
 ) -> None:

@@ -89,6 +89,31 @@ class CaseRow(Base):
         Index("ix_cases_category_status", "category", "status"),
         Index("ix_cases_street_status", "street", "status"),
         Index("ix_cases_community_status", "community", "status"),
+        # Today's intake and closures (the big screen), since migration 0013.
+        Index("ix_cases_reported_at", "reported_at"),
+        Index("ix_cases_closed_at", "closed_at", postgresql_where=text("closed_at IS NOT NULL")),
+        # Open and suspended cases (a few percent of all): the map's counts per grid and
+        # its markers, soonest due first; since migration 0013.
+        Index(
+            "ix_cases_live_grid",
+            "grid",
+            "stage_due_at",
+            "status",
+            postgresql_where=text("status IN ('open', 'suspended')"),
+        ),
+        Index(
+            "ix_cases_live_due",
+            "stage_due_at",
+            postgresql_where=text("status IN ('open', 'suspended')"),
+        ),
+        # A department's inbox, soonest due first, per stage.
+        Index(
+            "ix_cases_live_department",
+            "department",
+            "stage",
+            "stage_due_at",
+            postgresql_where=text("status IN ('open', 'suspended')"),
+        ),
         # Open cases near a point (merge candidates): category first, then a box.
         Index(
             "ix_cases_open_category_point",

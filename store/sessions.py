@@ -104,9 +104,10 @@ class SessionStore:
             WebSessionRow.last_seen_at <= func.now() - self.policy.idle,
         )
 
-    def resume(self, secret: str) -> WebSession | None:
+    def resume(self, secret: str, *, touch: bool = True) -> WebSession | None:
         """The live session behind a cookie's secret, or None (unknown, signed out,
-        expired, idle too long, user deactivated)."""
+        expired, idle too long, user deactivated). ``touch`` False: a look that is not
+        activity (a page's open live stream must not keep an idle session alive)."""
         if not secret.startswith(SESSION_PREFIX) or len(secret) > 100:
             return None
         hashed = _digest(secret)
@@ -134,7 +135,7 @@ class SessionStore:
             if row is None or not hmac.compare_digest(row.id_hash, hashed):
                 return None
             seen = row.last_seen_at
-            if row.now - seen >= self.policy.touch_every:
+            if touch and row.now - seen >= self.policy.touch_every:
                 conn.execute(
                     update(WebSessionRow)
                     .where(WebSessionRow.id_hash == hashed)

@@ -17,7 +17,21 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from web import STATIC_DIR, STATIC_URL, docs, home, signin
+from web import (
+    STATIC_DIR,
+    STATIC_URL,
+    case_page,
+    district_map,
+    docs,
+    evaluation,
+    home,
+    live,
+    overdue,
+    screen,
+    signin,
+    step_routes,
+    work,
+)
 from web.auth import CsrfRefused, SignInRequired, clear_session_cookie
 from web.i18n import LANG_COOKIE, pick_lang, translator
 from web.pages import here, page
@@ -40,7 +54,19 @@ def error_page(request: Request, status: int) -> HTMLResponse:
 
 def install(app: FastAPI) -> None:
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (docs, signin, home):
+    for module in (
+        docs,
+        signin,
+        home,
+        live,
+        case_page,
+        step_routes,
+        work,
+        overdue,
+        district_map,
+        screen,
+        evaluation,
+    ):
         app.include_router(module.router)
 
     api_http_handler = cast(ProblemHandler, app.exception_handlers[StarletteHTTPException])

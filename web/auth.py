@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
@@ -112,11 +112,11 @@ def signed_in(request: Request) -> Principal:
 SignedIn = Annotated[Principal, Depends(signed_in)]
 
 
-def page_for(*roles: str) -> Callable[[Principal], Principal]:
+def page_for(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A page only these roles may open; for any other role it does not exist (404)."""
     allowed = frozenset(roles)
 
-    def check(who: SignedIn) -> Principal:
+    async def check(who: SignedIn) -> Principal:  # async: no thread for a comparison
         if who.role not in allowed:
             raise HTTPException(404, "no such page")
         return who

@@ -13,6 +13,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from domain.roles import ROLE_LABELS_ZH, Role
+from web.words import CONSOLE
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
@@ -72,10 +73,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "your_work": ("您的工作", "Your work"),
     "coming": ("即将推出", "coming soon"),
     "work_empty": (
-        "这些页面将在后续版本中提供，目前这里还没有待办事项。在此之前，可通过命令行 "
-        "gridcase 或 HTTP 接口办理案件。",
-        "These pages come in a later release; there is nothing to show here yet. Until "
-        "then, cases are handled with the gridcase command line or the HTTP API.",
+        "标为“即将推出”的页面将在后续版本中提供；在此之前，可通过命令行 gridcase 或 HTTP "
+        "接口办理。",
+        "The areas marked “coming soon” come in a later release; until then, use the "
+        "gridcase command line or the HTTP API.",
     ),
     "session": ("本次登录", "This session"),
     "signed_in_at": ("登录时间", "Signed in at"),
@@ -91,6 +92,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error_title": ("出错了", "Something went wrong"),
     "error_text": ("请求无法完成（{status}）。", "The request could not be completed ({status})."),
     "forbidden_title": ("请求被拒绝", "Request refused"),
+    "live_connecting": ("正在连接实时更新…", "Connecting live updates…"),
+    "live_on": ("● 实时更新中", "● Live"),
+    "live_off": ("○ 实时更新已断开，正在重连", "○ Live updates lost, reconnecting"),
+    **CONSOLE,
 }
 
 

@@ -2,7 +2,9 @@
 
 ``page(request, "home.html", {...})`` renders a template that extends ``base.html`` with
 the signed-in user (or none), the language and its ``t()``, the CSRF token for forms and
-htmx, the navigation for the user's role and ``when()`` for times in the display zone.
+htmx, the navigation for the user's role, ``when()`` for times in the display zone and
+``names`` for what codes mean (``web.names``). ``live`` True makes the page listen to
+``/live`` and re-fetch its ``data-live-refresh`` parts when their cases change.
 Blocking (it may look the session up): call it from sync routes or a thread.
 
 Every page is sent with a Content-Security-Policy that allows scripts from this origin
@@ -15,34 +17,49 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from application.authz import CENTER_STAFF
+from application.context import services
+from store.calendar import calendar_readiness
 from web import STATIC_URL, TEMPLATES_DIR
 from web.auth import csrf_token, current_session, set_csrf_cookie, sign_in
 from web.i18n import HTML_LANG, LANG_COOKIE, LANG_NAMES, LANGS, pick_lang, role_label, translator
 from web.i18n import local_time as format_time
+from web.names import Names
 from web.nav import areas_for
+from web.steps import step_titles
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "; ".join(
+
+def content_policy(tiles: str = "") -> str:
+    """The pages' Content-Security-Policy; a configured basemap's host may serve images."""
+    images = "img-src 'self' data: blob:"
+    if tiles:
+        images += " " + urlsplit(tiles).scheme + "://" + urlsplit(tiles).netloc
+    return "; ".join(
         (
             "default-src 'self'",
             "script-src 'self'",
             # Leaflet, ECharts and htmx set inline styles; styles cannot run code.
             "style-src 'self' 'unsafe-inline'",
-            "img-src 'self' data: blob:",
+            images,
             "connect-src 'self'",
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",
             "frame-ancestors 'none'",
         )
-    ),
+    )
+
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": content_policy(),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
@@ -70,7 +87,8 @@ def page(
     session = current_session(request)
     user = session.principal if session else None
     lang = pick_lang(request.cookies.get(LANG_COOKIE))
-    zone = sign_in(request).settings.display_zone
+    settings = sign_in(request).settings
+    zone = settings.display_zone
     csrf, new_csrf = csrf_token(request)
 
     def when(value: datetime) -> str:
@@ -91,10 +109,20 @@ def page(
         "zone": zone.key,
         "now": datetime.now(zone),
         "static": static,
+        "names": Names(services(request).intake, lang),
+        # The center's staff are told when the official holiday data runs out.
+        "calendar": calendar_readiness(services(request).intake.calendar)
+        if user is not None and user.role in CENTER_STAFF
+        else None,
+        "step_titles": step_titles(lang),
+        "live": False,  # True: the page takes live updates (static/js/live.js)
+        "tiles": {"url": settings.map_tiles, "attribution": settings.map_tiles_attribution},
         **(context or {}),
     }
     response = templates.TemplateResponse(request, template, values, status_code=status)
     response.headers.update(SECURITY_HEADERS)
+    if settings.map_tiles:
+        response.headers["Content-Security-Policy"] = content_policy(settings.map_tiles)
     if new_csrf:
         set_csrf_cookie(request, response, csrf)
     return response

@@ -25,7 +25,8 @@ def center_queue(
     svc: Annotated[Services, Depends(services)],
     who: CenterReader,
     queue: Annotated[
-        CenterQueue, Query(description="to_file (the default), to_dispatch or requests")
+        CenterQueue,
+        Query(description="to_file (the default), to_dispatch, requests or to_close"),
     ] = CenterQueue.TO_FILE,
     limit: Limit = 50,
     offset: Offset = 0,

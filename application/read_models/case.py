@@ -10,19 +10,28 @@ own people stay named: they act in an official capacity.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+import json
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
 
 from application.authz import must_redact, scope, visible_case
 from application.read_models.rows import C, Row, seen_by
-from domain.case import fold
-from domain.codec import from_record
+from domain.calendar import CalendarNotCovered, TimeLimit, TimeUnit
+from domain.case import CaseState, fold
+from domain.codec import decode, from_record
+from domain.events import CaseReported, Event
 from domain.roles import Role
+from domain.rules import CaseRules
+from domain.stages import Stage
+from store.codec import EVENT_COLUMNS, row_to_event
 from store.event_store import EventStore
-from store.models import NotificationRow
+from store.models import EventRow, NotificationRow
 from store.outbox import UNDELIVERED
 from store.projections import case_row_values
 from store.users import Principal
@@ -34,10 +43,12 @@ _GRID_WORKER_FIELDS = ("assignee",)
 @dataclass(frozen=True)
 class CaseView:
     """A case as ``who`` may see it: the projection row (``seen_by``) and the stored
-    records of its events, oldest first, grid workers' ids None where hidden."""
+    records of its events, oldest first, grid workers' ids None where hidden; and its
+    state folded from the whole log (``state``: for the rules and clocks, not to show)."""
 
     row: Row
     records: list[Row]
+    state: CaseState | None = None
 
     @property
     def reported(self) -> dict[str, Any]:
@@ -60,9 +71,11 @@ def _record_seen_by(who: Principal, record: Row) -> Row:
 def case_view(engine: Engine, who: Principal, case_id: str) -> CaseView:
     """The case and its timeline if ``who`` may see it; ``NotFound`` otherwise."""
     row = visible_case(engine, who, case_id)
+    records = EventStore(engine).records(case_id)
     return CaseView(
         row=seen_by(who, row),
-        records=[_record_seen_by(who, r) for r in EventStore(engine).records(case_id)],
+        records=[_record_seen_by(who, r) for r in records],
+        state=fold(case_id, (from_record(r) for r in records)),
     )
 
 
@@ -75,6 +88,92 @@ def recorded_case_view(who: Principal, case_id: str, records: list[Row]) -> Case
         row=seen_by(who, case_row_values(state)),
         records=[_record_seen_by(who, r) for r in records],
     )
+
+
+# A case's rules are most of its first record (the working calendar) and the same for
+# every case of a category and calendar version: a list of cases decodes each text once.
+_RULES: dict[str, CaseRules] = {}
+_WITHOUT_RULES = [
+    EventRow.data.op("-")("rules").label("data") if c is EventRow.data else c for c in EVENT_COLUMNS
+]
+
+
+def _rules(text: str) -> CaseRules:
+    found = _RULES.get(text)
+    if found is None:
+        if len(_RULES) > 1024:
+            _RULES.clear()
+        found = _RULES[text] = decode(CaseRules, json.loads(text))
+    return found
+
+
+def case_states(engine: Engine, who: Principal, case_ids: list[str]) -> dict[str, CaseState]:
+    """The folded state of each of ``case_ids`` that ``who`` may see (one read of their
+    logs): what a list needs to offer each row exactly the steps its viewer may take."""
+    if not case_ids:
+        return {}
+    visible = select(C.case_id).where(C.case_id.in_(case_ids), scope(who))
+    query = (
+        select(*_WITHOUT_RULES, EventRow.data["rules"].astext.label("rules"))
+        .where(EventRow.case_id.in_(visible))
+        .order_by(EventRow.case_id, EventRow.version)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+
+    def event(row: Any) -> Event:
+        found = row_to_event(row)
+        if row.rules is not None and isinstance(found, CaseReported):
+            found = dataclasses.replace(found, rules=_rules(row.rules))
+        return found
+
+    return {
+        case_id: fold(case_id, (event(r) for r in stream))
+        for case_id, stream in itertools.groupby(rows, key=lambda r: r.case_id)
+    }
+
+
+@dataclass(frozen=True)
+class TimeLeft:
+    """The open stage's clock as a person reads it, counted in the unit of its limit on
+    the case's own calendar (工作时 in working time, 自然日 in local days, …)."""
+
+    due_at: datetime
+    unit: TimeUnit
+    left: float  # in ``unit``; negative: overdue by that much
+    covered: bool = True  # False: the due day lies outside the case's calendar years
+
+    @property
+    def overdue(self) -> bool:
+        return self.left < 0
+
+    def amount(self) -> TimeLimit | None:
+        """The time left (or overdue) as a limit: "3.5工作时"; None when it is nothing."""
+        value = round(abs(self.left), 1)
+        return TimeLimit(value, self.unit) if value > 0 else None
+
+
+def time_left(state: CaseState, now: datetime) -> TimeLeft | None:
+    """How long the open stage has until its deadline (None: no clock runs — closed,
+    suspended, or a stage without a limit)."""
+    due = state.stage_due_at
+    if due is None or state.stage is None or not state.stage.is_open or state.suspended:
+        return None
+    rules = state.rules
+    limit = (
+        rules.disposal_limit(state.condition)
+        if state.stage is Stage.HANDLE
+        else rules.stage_limit(state.stage.value)
+    )
+    unit = limit.unit if limit is not None else TimeUnit.MINUTES
+    calendar = rules.working_calendar
+    try:
+        if now <= due:
+            return TimeLeft(due, unit, calendar.elapsed(now, due, unit))
+        return TimeLeft(due, unit, -calendar.elapsed(due, now, unit))
+    except CalendarNotCovered:
+        seconds = (due - now).total_seconds()
+        return TimeLeft(due, TimeUnit.MINUTES, seconds / 60, covered=False)
 
 
 def merge_candidates(

@@ -9,15 +9,24 @@ patrol a grid there; departments work for the whole district, so every departmen
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import Engine, or_, select
 
-from application.authz import CENTER_STAFF, Use, require
+from application.authz import CENTER_STAFF, Use, require, scope
 from application.errors import Invalid
-from domain.kpi import REGION_PREFIX, KpiRow, ObjectKind, PeriodKind
+from domain.kpi import (
+    RATES,
+    REGION_PREFIX,
+    KpiRow,
+    ObjectKind,
+    PeriodKind,
+    evaluate_facts,
+    periods_between,
+)
 from store.auth_models import UserUnitRow
-from store.kpi import DEFAULT_TZ, KpiTable, evaluate
+from store.kpi import DEFAULT_TZ, KpiTable, case_facts_in, evaluate
+from store.models import CaseRow
 from store.users import Principal
 
 # Dates the calendar and the periods are defined for; others are refused, not guessed.
@@ -80,3 +89,58 @@ def ranking(rows: Sequence[KpiRow], top: int, bottom: int) -> list[tuple[int, Kp
     n = len(scored)
     keep = sorted({*range(min(top, n)), *range(max(n - bottom, 0), n)})
     return [(i + 1, scored[i]) for i in keep]
+
+
+def kpi_cases(
+    engine: Engine,
+    who: Principal,
+    period: PeriodKind,
+    day: date | None,
+    by: ObjectKind,
+    key: str,
+    rate: str,
+    now: datetime,
+) -> list[tuple[str, bool]]:
+    """The cases behind one figure of ``kpi_table``: those counted in the denominator of
+    ``rate`` for object ``key`` in the period, each with whether it counted as a hit, that
+    ``who`` may see. Each case is put through the same evaluation alone
+    (``domain.kpi.evaluate_facts``), so the list is the table's own definition, not a
+    second one. ``missed_report`` is a share of other people's reports and has no cases
+    of its own to list."""
+    require(who, Use.KPI)
+    if rate not in RATES or rate == "missed_report":
+        raise Invalid(f"no cases are listed behind {rate!r}", code="invalid_kpi_request")
+    first = _start(kpi_day(day, now))
+    [span] = periods_between(period, first, first, DEFAULT_TZ)
+    start, end = span.start, span.end
+    if key not in _inside(engine, who, by, [key]):
+        return []
+    found: list[tuple[str, bool]] = []
+    for facts in case_facts_in(engine, start, end, as_of=now):
+        for row in evaluate_facts(
+            [facts],
+            period_kind=period,
+            start=start,
+            end=end,
+            object_kind=by,
+            tz=DEFAULT_TZ,
+            as_of=now,
+        ):
+            ratio = row.rates[rate]
+            if row.key == key and ratio.of:
+                found.append((facts.case_id, ratio.hits > 0))
+    visible = _visible(engine, who, [case_id for case_id, _ in found])
+    return sorted((c, hit) for c, hit in found if c in visible)
+
+
+def _start(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=DEFAULT_TZ)
+
+
+def _visible(engine: Engine, who: Principal, case_ids: list[str]) -> set[str]:
+    with engine.connect() as conn:
+        return set(
+            conn.execute(
+                select(CaseRow.case_id).where(CaseRow.case_id.in_(case_ids), scope(who))
+            ).scalars()
+        )

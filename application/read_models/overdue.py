@@ -7,12 +7,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, func, or_, select
 
 from application.authz import Use, require, scope
 from application.read_models.rows import C, Page, cases, page, plain_page
 from store.users import Principal
+
+
+class LateOrder(StrEnum):
+    """How the overdue list is sorted; the most late first within equal keys."""
+
+    LATE = "late"  # the most late first
+    REPORTED = "reported"  # the newest report first
+    DEPARTMENT = "department"
+    STREET = "street"
+    COMMUNITY = "community"
+    GRID = "grid"
+    CATEGORY = "category"
+    STAGE = "stage"
+
+    def keys(self) -> list[Any]:
+        most_late = [C.stage_due_at.asc().nulls_last(), C.case_id]
+        if self is LateOrder.LATE:
+            return most_late
+        if self is LateOrder.REPORTED:
+            return [C.reported_at.desc(), C.case_id]
+        return [getattr(C, self.value), *most_late]
 
 
 class GroupBy(StrEnum):
@@ -65,16 +87,18 @@ class LateFilters:
 
 
 def late_cases(
-    engine: Engine, who: Principal, filters: LateFilters, now: datetime, limit: int, offset: int
+    engine: Engine,
+    who: Principal,
+    filters: LateFilters,
+    now: datetime,
+    limit: int,
+    offset: int,
+    order: LateOrder = LateOrder.LATE,
 ) -> Page:
-    """Open cases past their stage deadline (or on yellow), the most late first; each row
-    has ``late_by_seconds`` (negative: not due yet, at risk)."""
+    """Open cases past their stage deadline (or on yellow), the most late first (or in
+    ``order``); each row has ``late_by_seconds`` (negative: not due yet, at risk)."""
     require(who, Use.OVERDUE)
-    query = (
-        cases()
-        .where(*filters.conditions(now), scope(who))
-        .order_by(C.stage_due_at.asc().nulls_last(), C.case_id)
-    )
+    query = cases().where(*filters.conditions(now), scope(who)).order_by(*order.keys())
     rows, total = page(engine, who, query, limit, offset)
     for row in rows:
         due = row["stage_due_at"]

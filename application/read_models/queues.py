@@ -13,7 +13,7 @@ from sqlalchemy import Engine, and_, case, or_, select, true
 
 from application.authz import Use, open_verifications, require, scope
 from application.errors import Forbidden, Invalid
-from application.read_models.rows import OPEN, C, Page, cases, page
+from application.read_models.rows import LIVE, C, Page, cases, page
 from store.users import Principal
 
 
@@ -21,6 +21,7 @@ class CenterQueue(StrEnum):
     TO_FILE = "to_file"  # 待立案 (and self-handling to review)
     TO_DISPATCH = "to_dispatch"  # 待派遣
     REQUESTS = "requests"  # a department's extension, return or suspension to decide
+    TO_CLOSE = "to_close"  # 待结案: the check passed, the shift leader closes
 
 
 class DepartmentQueue(StrEnum):
@@ -53,8 +54,10 @@ def center_inbox(
         where = and_(C.status == "open", C.stage.in_(("verify", "review")))
     elif queue is CenterQueue.TO_DISPATCH:
         where = and_(C.status == "open", C.stage == "dispatch")
+    elif queue is CenterQueue.TO_CLOSE:
+        where = and_(C.status == "open", C.stage == "close")
     else:
-        where = and_(C.status.in_(OPEN), C.pending_request != "")
+        where = and_(LIVE, C.pending_request != "")
     query = (
         cases()
         .where(where, scope(who))
@@ -95,15 +98,10 @@ def department_inbox(
         stages = ("sign_for",)
     elif queue is DepartmentQueue.IN_HAND:
         stages = ("handle",)
-    overdue_first = case((C.stage_due_at < now, 0), else_=1)
+    # Soonest due first is overdue first: every overdue deadline lies before every other.
     query = (
         cases()
-        .where(
-            C.department == department,
-            C.status.in_(OPEN),
-            C.stage.in_(stages),
-            scope(who),
-        )
-        .order_by(overdue_first, C.stage_due_at.asc().nulls_last(), C.case_id)
+        .where(C.department == department, LIVE, C.stage.in_(stages), scope(who))
+        .order_by(C.stage_due_at.asc().nulls_last(), C.case_id)
     )
     return page(engine, who, query, limit, offset)

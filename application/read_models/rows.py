@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Boolean, ColumnElement, Engine, Select, func, literal_column, select
 
 from application.authz import must_redact
 from store.models import CaseRow
@@ -15,6 +15,9 @@ Row = dict[str, Any]
 Page = tuple[list[Row], int]  # one page of rows, and how many there are in all
 C = CaseRow
 OPEN = ("open", "suspended")
+# The same as a literal condition, written as the partial indexes on live cases have it
+# (ix_cases_live_*), so the planner matches them whatever plan it caches.
+LIVE: ColumnElement[bool] = literal_column("cases.status IN ('open', 'suspended')", Boolean)
 
 
 def cases() -> Select[Any]:

@@ -1,0 +1,116 @@
+"""The console over HTTP without a browser: each page admits its roles only (404 for any
+other, as the API answers outside one's jurisdiction), a step without the CSRF token is
+refused, the map's data keeps to jurisdiction, and a basemap setting widens the CSP."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from application.config import ConfigError, Settings
+from tests.web.conftest import MakeUser
+from tests.web.test_web_http import hidden_csrf, sign_in
+from web.nav import WORK_AREAS
+from web.pages import content_policy
+
+PAGES = {
+    "/intake": {"acceptor", "shift_leader"},
+    "/dispatch": {"dispatcher"},
+    "/requests": {"dispatcher", "shift_leader", "leader"},
+    "/department": {"handler"},
+    "/overdue": {"acceptor", "shift_leader", "dispatcher", "supervisor", "leader", "admin"},
+    "/overdue.csv": {"acceptor", "shift_leader", "dispatcher", "supervisor", "leader", "admin"},
+    "/evaluation": {"acceptor", "shift_leader", "dispatcher", "supervisor", "leader", "admin"},
+    "/map": {
+        "grid_worker",
+        "acceptor",
+        "shift_leader",
+        "dispatcher",
+        "handler",
+        "supervisor",
+        "leader",
+    },
+    "/map/data.json": {
+        "grid_worker",
+        "acceptor",
+        "shift_leader",
+        "dispatcher",
+        "handler",
+        "supervisor",
+        "leader",
+    },
+    "/screen": {"acceptor", "shift_leader", "dispatcher", "leader", "admin"},
+    "/screen/data.json": {"acceptor", "shift_leader", "dispatcher", "leader", "admin"},
+}
+UNITS = {
+    "grid_worker": ("410105001001001",),
+    "handler": ("sanitation",),
+    "supervisor": ("410105001",),
+    "leader": ("410105",),
+}
+
+
+def test_the_navigation_names_every_page() -> None:
+    paths = {a.path for a in WORK_AREAS if a.path}
+    assert {p for p in PAGES if "." not in p} <= paths
+    for area in WORK_AREAS:
+        if area.path in PAGES:
+            assert area.roles == PAGES[area.path], area.key
+
+
+@pytest.mark.parametrize(
+    "role",
+    [
+        "grid_worker",
+        "acceptor",
+        "shift_leader",
+        "dispatcher",
+        "handler",
+        "supervisor",
+        "leader",
+        "admin",
+    ],
+)
+async def test_each_page_admits_its_roles_only(
+    role: str, web_client: httpx.AsyncClient, web_users: MakeUser
+) -> None:
+    user = web_users(role, *UNITS.get(role, ()))
+    assert (await sign_in(web_client, user)).status_code == 303
+    for path, roles in PAGES.items():
+        r = await web_client.get(path)
+        assert r.status_code == (200 if role in roles else 404), (role, path, r.status_code)
+
+
+async def test_a_step_without_the_csrf_token_is_refused(
+    web_client: httpx.AsyncClient, web_users: MakeUser
+) -> None:
+    user = web_users("shift_leader")
+    await sign_in(web_client, user)
+    refused = await web_client.post("/cases/any/steps/file", data={"note": "x"})
+    assert refused.status_code == 403
+    token = hidden_csrf((await web_client.get("/")).text)
+    missing = await web_client.post("/cases/no-such-case/steps/file", data={"csrf_token": token})
+    assert missing.status_code == 404  # a case one may not see does not exist
+    unknown = await web_client.post("/cases/x/steps/fly", data={"csrf_token": token})
+    assert unknown.status_code == 404
+
+
+async def test_the_map_data_keeps_to_jurisdiction(
+    web_client: httpx.AsyncClient, web_users: MakeUser
+) -> None:
+    roads = web_users("handler", "municipal_roads")
+    await sign_in(web_client, roads)
+    data = (await web_client.get("/map/data.json")).json()
+    assert set(data) == {"grids", "markers", "total", "at"}
+    # Whatever the web tests reported so far, none of it went to municipal roads.
+    assert data["markers"] == [] and data["total"] == 0
+
+
+def test_a_basemap_widens_the_image_policy_only() -> None:
+    tiles = "https://t0.tianditu.gov.cn/vec_w/wmts?TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=k"
+    assert Settings.from_env({"GRIDCASE_MAP_TILES": tiles}).map_tiles == tiles
+    policy = content_policy(tiles)
+    assert "img-src 'self' data: blob: https://t0.tianditu.gov.cn;" in policy
+    assert "connect-src 'self';" in policy and "script-src 'self';" in policy
+    with pytest.raises(ConfigError, match="GRIDCASE_MAP_TILES"):
+        Settings.from_env({"GRIDCASE_MAP_TILES": "http://tiles.example/{z}/{x}/{y}.png"})
