@@ -25,7 +25,8 @@ from domain.kpi import (
     periods_between,
 )
 from store.auth_models import UserUnitRow
-from store.kpi import DEFAULT_TZ, KpiTable, case_facts_in, evaluate
+from store.kpi import DEFAULT_TZ, KpiTable, evaluate
+from store.kpi_log import case_facts_in
 from store.models import CaseRow
 from store.users import Principal
 
