@@ -53,11 +53,13 @@ class User:
 
 
 def new_area() -> Area:
-    while True:  # streets 050-099: the other tests use 001
-        street = f"{DISTRICT}{random.randint(50, 99):03d}"
-        if street not in _used_streets:
-            _used_streets.add(street)
-            return Area(street)
+    """A street of its own for a test (streets 050-999: the other tests use 001)."""
+    free = [n for n in range(50, 1000) if f"{DISTRICT}{n:03d}" not in _used_streets]
+    if not free:
+        raise RuntimeError("every test street 050-999 is taken: widen the range")
+    street = f"{DISTRICT}{random.choice(free):03d}"
+    _used_streets.add(street)
+    return Area(street)
 
 
 class People:
