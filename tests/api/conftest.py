@@ -53,7 +53,8 @@ class User:
 
 
 def new_area() -> Area:
-    """A street of its own for a test (streets 050-399, the codes a street may have: the other tests use 001)."""
+    """A street of its own for a test: 050-399 (a street's code is 001-399; the other
+    tests use 001)."""
     free = [n for n in range(50, 400) if f"{DISTRICT}{n:03d}" not in _used_streets]
     if not free:
         raise RuntimeError("every test street 050-399 is taken: widen the range")
