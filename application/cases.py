@@ -27,7 +27,8 @@ from application.read_models.case import CaseView, case_view, recorded_case_view
 from application.temporal import TemporalGateway, temporal_errors
 from domain import commands as c
 from domain.errors import DomainError
-from domain.events import Location
+from domain.events import Location, SiteFix
+from domain.geo import distance_m
 from domain.roles import Actor, Role
 from store.users import Principal
 from workflows import client as cases
@@ -176,10 +177,18 @@ class CaseService:
             return None
 
     async def act(
-        self, who: Principal, case_id: str, step: str, command: c.Command
+        self,
+        who: Principal,
+        case_id: str,
+        step: str,
+        command: c.Command,
+        *,
+        site: SiteFix | None = None,
     ) -> ActionResult:
         """Take the human step ``step`` (``workflows.steps.HUMAN_STEPS``) on a case the
-        caller may see, as the caller; a refusal raises the domain's error."""
+        caller may see, as the caller; a refusal raises the domain's error. ``site``: where
+        the caller's phone was (a step on site: 核实, 核查), recorded with its distance to
+        the case's point."""
         if HUMAN_STEPS.get(step) is not type(command):
             raise Invalid(
                 f"{type(command).__name__} is not the command of step {step!r}",
@@ -188,6 +197,8 @@ class CaseService:
         row = await asyncio.to_thread(visible_case, self.engine, who, case_id)
         await asyncio.to_thread(require_photos, self.engine, who, _photos_of(command))
         command = replace(command, actor=who.actor(grid=row["grid"]))
+        if site is not None:
+            command = on_site(command, row, site, await asyncio.to_thread(self.intakes.get))
         if isinstance(command, c.DispatchCase):
             command = routed(command, row, await asyncio.to_thread(self.intakes.get))
         client = await self.temporal.get()
@@ -222,6 +233,22 @@ def routed(command: c.DispatchCase, case: dict[str, Any], intake: Intake) -> c.D
     return replace(
         command, department=command.department or suggested, suggested_department=suggested
     )
+
+
+def on_site(command: c.Command, case: dict[str, Any], site: SiteFix, intake: Intake) -> c.Command:
+    """The step with where the phone was, its distance to the case's point and whether
+    that is farther than the center's policy allows; only steps taken on site carry it."""
+    if "site" not in {f.name for f in fields(command)}:
+        raise Invalid(
+            f"{type(command).__name__} is not a step on site; send no position with it",
+            code="position_not_taken",
+        )
+    distance = None
+    if case.get("lon") is not None and case.get("lat") is not None:
+        distance = round(distance_m((site.lon, site.lat), (case["lon"], case["lat"])), 1)
+    limit = intake.policy.site_distance_warning_m
+    fix = replace(site, distance_m=distance, far=distance is not None and distance > limit)
+    return replace(command, site=fix)  # type: ignore[call-arg]
 
 
 def _source(who: Principal, source: str | None) -> str:

@@ -11,7 +11,7 @@ what a person fills in (``domain.inputs``), so forms and CLI commands derive fro
 
 from dataclasses import dataclass, field, replace
 
-from domain.events import Location
+from domain.events import Location, SiteFix
 from domain.inputs import ask, by_application
 from domain.roles import Actor
 from domain.rules import CaseRules
@@ -25,6 +25,7 @@ PHOTOS = "Photo reference sha256:… (repeatable)"
 APPROVE = "Approve or deny the request"
 APPROVE_FLAGS = ("--approve", "--deny")
 DENY_NOTE = "Note (required when denying)"
+SITE = "Where the phone was, and its distance to the case's point (from the request)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,6 +93,7 @@ class RecordVerification(Command):
     )
     note: str = field(default="", metadata=ask("What was found (required when refuted)"))
     photos: tuple[str, ...] = field(default=(), metadata=ask(PHOTOS, option="--photo"))
+    site: SiteFix | None = field(default=None, metadata=by_application(SITE))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -229,6 +231,7 @@ class RecordClosureCheck(Command):
     )
     note: str = field(default="", metadata=ask("What is still wrong (required with --fail)"))
     photos: tuple[str, ...] = field(default=(), metadata=ask(PHOTOS, option="--photo"))
+    site: SiteFix | None = field(default=None, metadata=by_application(SITE))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -27,7 +27,16 @@ from workflows.search_attributes import ALL_KEYS
 configure_logging("WARNING", "console")
 
 # Make short real timers fire promptly (deadline tests use policies of a few seconds).
-DEV_SERVER_ARGS = ["--dynamic-config-value", 'history.timerProcessorMaxTimeShift="10ms"']
+# A second namespace for the web pages' tests, which run on a database of their own with
+# the demo district (tests/web/conftest.py): workers of both namespaces share the queues'
+# names without taking each other's tasks.
+WEB_NAMESPACE = "gridcase-web"
+DEV_SERVER_ARGS = [
+    "--dynamic-config-value",
+    'history.timerProcessorMaxTimeShift="10ms"',
+    "--namespace",
+    WEB_NAMESPACE,
+]
 
 
 def _short_tmpdir(prefix: str) -> Path:
@@ -50,7 +59,7 @@ def pg_server() -> Iterator[object]:
     shutil.rmtree(root, ignore_errors=True)
 
 
-def _new_database(server: object, name: str) -> str:
+def new_database(server: object, name: str) -> str:
     server.psql(f"CREATE DATABASE {name};")  # type: ignore[attr-defined]
     url = f"postgresql+psycopg://postgres@/{name}?host={server.pgdata}"  # type: ignore[attr-defined]
     migrate(url)
@@ -59,13 +68,13 @@ def _new_database(server: object, name: str) -> str:
 
 @pytest.fixture(scope="session")
 def db_url(pg_server: object) -> str:
-    return _new_database(pg_server, "gridcase_test")
+    return new_database(pg_server, "gridcase_test")
 
 
 @pytest.fixture
 def fresh_db_url(pg_server: object) -> str:
     """An empty, migrated database of its own (for tests that count whole tables)."""
-    return _new_database(pg_server, f"gc_{uuid.uuid4().hex[:12]}")
+    return new_database(pg_server, f"gc_{uuid.uuid4().hex[:12]}")
 
 
 def as_role(url: str, role: str) -> str:

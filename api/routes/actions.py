@@ -17,6 +17,7 @@ from fastapi import APIRouter, Body, Depends
 from api.auth import Caller
 from api.problems import PROBLEM_RESPONSES
 from api.schemas import ActionOut
+from api.site import GeoPosition, parse_position
 from api.steps import StepBody, body_is_optional
 from application.cases import CALLER
 from application.context import Services, services
@@ -28,9 +29,15 @@ Svc = Annotated[Services, Depends(services)]
 
 
 async def perform(
-    svc: Services, who: Principal, case_id: str, step: str, body: StepBody
+    svc: Services,
+    who: Principal,
+    case_id: str,
+    step: str,
+    body: StepBody,
+    position: str | None = None,
 ) -> ActionOut:
-    result = await svc.cases.act(who, case_id, step, body.command(CALLER))
+    site = parse_position(position)
+    result = await svc.cases.act(who, case_id, step, body.command(CALLER), site=site)
     return ActionOut(
         case_id=result.case_id,
         version=result.version,
@@ -56,8 +63,9 @@ def add_step_route(
             who: Caller,
             svc: Svc,
             body: Annotated[model | None, Body()] = None,  # type: ignore[valid-type]
+            position: GeoPosition = None,
         ) -> ActionOut:
-            return await perform(svc, who, case_id, step, body or model())
+            return await perform(svc, who, case_id, step, body or model(), position)
 
     else:
 
@@ -66,8 +74,9 @@ def add_step_route(
             who: Caller,
             svc: Svc,
             body: Annotated[model, Body()],  # type: ignore[valid-type]
+            position: GeoPosition = None,
         ) -> ActionOut:
-            return await perform(svc, who, case_id, step, body)
+            return await perform(svc, who, case_id, step, body, position)
 
     router.add_api_route(
         f"/v1/cases/{{case_id}}/{path or step}",

@@ -109,7 +109,12 @@ def test_policy_file_form_round_trips_and_builds_the_rules_of_a_case() -> None:
         "backlog_after",
         "reply_limit",
         "approval_limit",
+        "site_distance_warning_m",
     }
+    assert CenterPolicy.from_dict({"site_distance_warning_m": 50}).site_distance_warning_m == 50
+    for bad in (0, -1, "far", True):
+        with pytest.raises(ValueError, match="site_distance_warning_m"):
+            CenterPolicy.from_dict({"site_distance_warning_m": bad})
     taxonomy = default_taxonomy()
     urgent = next(cat for cat in taxonomy if cat.urgency.value == "urgent")
     rules = CenterPolicy().rules_for(urgent, WorkingCalendar())

@@ -43,7 +43,7 @@ def failures(engine: Engine, user_id: str) -> int:
 
 
 async def test_wrong_password_is_counted_then_the_account_locks(
-    browsing: Browsing, web_users: MakeUser, api_engine: Engine
+    browsing: Browsing, web_users: MakeUser, web_engine: Engine
 ) -> None:
     user = web_users("acceptor", name="张受理")
     page, limit = browsing.page, browsing.server.max_failures
@@ -56,7 +56,7 @@ async def test_wrong_password_is_counted_then_the_account_locks(
     assert status == 401
     alert = page.get_by_role("alert")
     await expect(alert).to_contain_text(f"用户名或密码不正确。再失败 {limit - 1} 次")
-    assert failures(api_engine, user.id) == 1
+    assert failures(web_engine, user.id) == 1
     await expect(page.get_by_label("用户名")).to_have_value(user.id)
     await browsing.screenshot("signin-wrong-password")
     await browsing.assert_accessible()
@@ -72,7 +72,7 @@ async def test_wrong_password_is_counted_then_the_account_locks(
     assert await browsing.sign_in(user.id, user.password) == 429
     assert await browsing.cookie(SESSION_COOKIE) is None
 
-    SignInThrottle(api_engine, SignInPolicy()).clear_user(user.id)  # `gridcase users unlock`
+    SignInThrottle(web_engine, SignInPolicy()).clear_user(user.id)  # `gridcase users unlock`
     assert await browsing.sign_in(user.id, user.password) == 200
     await expect(page.get_by_role("heading", level=1)).to_have_text("您好，张受理")
 

@@ -87,8 +87,8 @@ async def test_sign_in_sets_strict_cookies_and_goes_on(
     assert web_client.cookies[SESSION_COOKIE] not in home.text
 
 
-async def test_cookies_are_secure_over_https(api_app: FastAPI, web_users: MakeUser) -> None:
-    transport = httpx.ASGITransport(app=api_app)
+async def test_cookies_are_secure_over_https(web_app: FastAPI, web_users: MakeUser) -> None:
+    transport = httpx.ASGITransport(app=web_app)
     async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
         r = await sign_in(client, web_users("leader", "410105"))
         assert r.status_code == 303
@@ -120,7 +120,7 @@ async def test_csrf_is_checked_on_every_unsafe_request(
 
 
 async def test_sign_out_and_expiry_end_the_session(
-    web_client: httpx.AsyncClient, web_users: MakeUser, api_engine: Engine
+    web_client: httpx.AsyncClient, web_users: MakeUser, web_engine: Engine
 ) -> None:
     user = web_users("supervisor", "410105001")
     await sign_in(web_client, user)
@@ -135,7 +135,7 @@ async def test_sign_out_and_expiry_end_the_session(
 
     web_client.cookies.clear()
     await sign_in(web_client, user)
-    with api_engine.begin() as conn:
+    with web_engine.begin() as conn:
         conn.execute(
             update(WebSessionRow)
             .where(WebSessionRow.user_id == user.id)
@@ -148,7 +148,7 @@ async def test_sign_out_and_expiry_end_the_session(
 
 
 async def test_wrong_passwords_are_counted_then_locked(
-    web_client: httpx.AsyncClient, web_users: MakeUser, api_engine: Engine
+    web_client: httpx.AsyncClient, web_users: MakeUser, web_engine: Engine
 ) -> None:
     user = web_users("shift_leader")
     wrong = WebUser(user.id, user.name, user.role, password="not the password")
@@ -162,7 +162,7 @@ async def test_wrong_passwords_are_counted_then_locked(
     assert 15 * 60 - 5 <= int(r.headers["retry-after"]) <= 15 * 60
     r = await sign_in(web_client, user)  # the right password, but locked
     assert r.status_code == 429 and SESSION_COOKIE not in web_client.cookies
-    with api_engine.connect() as conn:
+    with web_engine.connect() as conn:
         row = conn.execute(
             select(SignInThrottleRow).where(
                 SignInThrottleRow.scope == "user", SignInThrottleRow.key == user.id
@@ -191,7 +191,7 @@ async def test_error_pages_beside_api_problems(
     assert r.status_code == 401
 
 
-async def test_a_page_for_other_roles_is_a_404(api_app: FastAPI, web_users: MakeUser) -> None:
+async def test_a_page_for_other_roles_is_a_404(web_app: FastAPI, web_users: MakeUser) -> None:
     router = APIRouter()
 
     @router.get("/test-only/center-page")
@@ -199,9 +199,9 @@ async def test_a_page_for_other_roles_is_a_404(api_app: FastAPI, web_users: Make
         return HTMLResponse(f"<p>{user.user_id}</p>")
 
     app = FastAPI()
-    app.router.routes.extend(api_app.router.routes)
-    app.state.services = api_app.state.services
-    app.exception_handlers.update(api_app.exception_handlers)
+    app.router.routes.extend(web_app.router.routes)
+    app.state.services = web_app.state.services
+    app.exception_handlers.update(web_app.exception_handlers)
     app.include_router(router)
     transport = httpx.ASGITransport(app=app)
     for role, status in (("acceptor", 200), ("handler", 404)):
