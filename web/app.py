@@ -20,10 +20,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from web import STATIC_DIR, STATIC_URL, docs, home, signin
 from web.auth import CsrfRefused, SignInRequired, clear_session_cookie
 from web.i18n import LANG_COOKIE, pick_lang, translator
+from web.mobile import routes as mobile
 from web.pages import here, page
 
 ProblemHandler = Callable[[Request, Exception], Awaitable[Response]]
-API_PREFIXES = ("/v1/", "/open311/", "/openapi.json", "/healthz")
+API_PREFIXES = ("/v1/", "/open311/", "/openapi.json", "/healthz", "/m/api/")
 
 
 def is_api(path: str) -> bool:
@@ -42,6 +43,7 @@ def install(app: FastAPI) -> None:
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
     for module in (docs, signin, home):
         app.include_router(module.router)
+    app.include_router(mobile.router)
 
     api_http_handler = cast(ProblemHandler, app.exception_handlers[StarletteHTTPException])
 
