@@ -211,16 +211,18 @@ async def test_location_refused_the_map_of_his_grids_takes_a_tap(
         await sign_in(page, worker)
         await page.get_by_role("button", name="用 GPS 定位").click()
         await expect(page.locator("#fix")).to_contain_text("未获得定位权限")
-        await expect(page.locator("#report-map path.leaflet-interactive")).to_have_count(2)
+        await expect(page.locator("#report-map path.gc-grid")).to_have_count(2)
         box = await page.locator("#report-map").bounding_box()
         assert box is not None
         await page.locator("#report-map").click(position={"x": 5, "y": 5})  # a corner: outside
         await expect(page.locator("#grid-found")).to_contain_text("不在您负责的网格内")
-        path = page.locator("#report-map path.leaflet-interactive").first
+        path = page.locator("#report-map path.gc-grid").first
         await path.click()
         await expect(page.locator("#grid-found")).to_contain_text("所在网格")
-        await page.get_by_label("问题类别（按名称或编码搜索）").fill("E01")
-        await expect(page.locator("#conditions")).to_contain_text("立案条件")
+        await page.get_by_label("问题类别（按名称或编码搜索）").fill("违法")
+        await expect(page.locator("#category option")).not_to_have_count(0)
+        await page.locator("#category").select_option("E0103")
+        await expect(page.locator("#conditions")).to_contain_text("立案条件（违法建设）")
         await session.screenshot("mobile-report-map")
         assert await session.overlaps() == []
         await session.assert_accessible()
@@ -340,18 +342,24 @@ async def test_manifest_and_service_worker_make_it_installable_and_open_offline(
         scope = await page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.scope)")
         assert scope == f"{web_server.url}/m/"
         await page.get_by_role("link", name="地图").click()
-        await expect(page.locator("#cases-map path.leaflet-interactive")).to_have_count(1)
+        await expect(page.locator("#cases-map path.gc-grid")).to_have_count(1)
+        await expect(page.locator("#cases-note")).to_contain_text("在办案件")
         await session.screenshot("mobile-cases-map")
         await page.get_by_role("link", name="任务").click()
         await expect(page.locator("#tasks-note")).to_have_text("暂无任务。")
+        # The service worker keeps his task list and data for when the network is gone.
+        kept = await page.evaluate(
+            """caches.open('gridcase-data').then(c => Promise.all(
+                 ['/v1/tasks?limit=200', '/m/api/data'].map(u => c.match(u).then(r => !!r))))"""
+        )
+        assert kept == [True, True]
         await session.context.set_offline(True)
         await page.goto("/m/#tasks")  # a fresh load with no network
         await expect(
             page.get_by_role("heading", name="我的任务 核实与核查，近的在前")
         ).to_be_visible()
-        await expect(page.locator("#tasks-note")).to_contain_text("离线")
         await page.evaluate("location.hash = '#report'")
-        await expect(page.locator("#report-map path.leaflet-interactive")).to_have_count(1)
+        await expect(page.locator("#report-map path.gc-grid")).to_have_count(1)
         assert json.loads(await page.evaluate("JSON.stringify(localStorage)"))
     finally:
         await session.close()

@@ -120,7 +120,7 @@ $("signout").addEventListener("click", async () => {
 // --- maps -------------------------------------------------------------------------------
 function gridLayer() {
   return L.geoJSON(state.data.grids, {
-    style: { color: "#0b5394", weight: 2, fillOpacity: 0.08 },
+    style: { color: "#0b5394", weight: 2, fillOpacity: 0.08, className: "gc-grid" },
     onEachFeature: (f, layer) => layer.bindTooltip(`${f.properties.name}（${f.properties.code}）`),
   });
 }
@@ -189,7 +189,7 @@ async function casesMap() {
   try { cases = (await api("/m/api/cases")).items; } catch (_) { $("cases-note").textContent = "离线：无法读取在办案件。"; return; }
   if (map._gcCases) map._gcCases.remove();
   map._gcCases = L.layerGroup(cases.filter((c) => c.lon != null).map((c) =>
-    L.circleMarker([c.lat, c.lon], { radius: 7, color: LIGHTS[c.light] || "#555", fillOpacity: 0.9 })
+    L.circleMarker([c.lat, c.lon], { radius: 7, color: LIGHTS[c.light] || "#555", fillOpacity: 0.9, className: `gc-case gc-${c.light}` })
       .bindTooltip(`${c.case_id} · ${c.category} · ${c.stage}`))).addTo(map);
   $("cases-note").textContent = `在办案件 ${cases.length} 件（红黄绿灯按时限着色）。`;
 }
