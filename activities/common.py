@@ -12,10 +12,11 @@ from temporalio.exceptions import ApplicationError
 
 from activities.legacy import ACTIVITIES_OF_SIDE
 from activities.notices import notices_for
-from activities.types import AppendInput, AppendResult
+from activities.types import AppendInput, AppendResult, StepRequest
 from domain.steps import Side, emitting_step
-from store.errors import AppendRefused, ConcurrencyConflict, StoreError
+from store.errors import AppendRefused, ConcurrencyConflict, DataRefused, StoreError
 from store.event_store import EventStore, Notice
+from store.requests import StepRequestRecord
 
 log = structlog.get_logger(__name__)
 
@@ -26,10 +27,12 @@ def append_events(
     """Append idempotently, with the notices the events call for (same transaction).
 
     Events of the other side's steps, and store refusals, are business failures (not
-    retried); so is the database refusing the events for this worker's role (its row
-    policy: the worker runs with the other side's credentials). A privilege the role
-    lacks is retried, logged as an error, until an operator grants it (``store.access``);
-    anything else is retried.
+    retried): a conflict, data PostgreSQL or the domain refuses (``DataRefused``, e.g. a
+    NUL in a text), which would be refused on every attempt, and the database refusing
+    the events for this worker's role (its row policy: the worker runs with the other
+    side's credentials). A privilege the role lacks is retried, logged as an error,
+    until an operator grants it (``store.access``); anything else (the database
+    unreachable, a connection lost) is transient and retried.
     """
     for record in inp.events:
         try:
@@ -49,7 +52,9 @@ def append_events(
         case_id=inp.case_id, activity=info.activity_type, attempt=info.attempt
     )
     try:
-        outcome = store.append(inp.case_id, inp.expected_version, inp.events, notices)
+        outcome = store.append(
+            inp.case_id, inp.expected_version, inp.events, notices, _request(inp.request)
+        )
     except ConcurrencyConflict as exc:
         raise ApplicationError(str(exc), type="ConcurrencyConflict", non_retryable=True) from exc
     except AppendRefused as exc:
@@ -57,11 +62,24 @@ def append_events(
         raise ApplicationError(
             str(exc), type="AppendRefused", non_retryable=exc.wrong_side
         ) from exc
+    except DataRefused as exc:
+        log.warning("append_refused", case_id=inp.case_id, reason=str(exc))
+        raise ApplicationError(
+            f"{exc}; nothing was recorded, the case is as it was",
+            type="DataRefused",
+            non_retryable=True,
+        ) from exc
     except StoreError as exc:
         raise ApplicationError(str(exc), type="StoreError", non_retryable=True) from exc
     finally:
         structlog.contextvars.unbind_contextvars("case_id", "activity", "attempt")
     return AppendResult(version=outcome.version, appended=outcome.appended)
+
+
+def _request(request: StepRequest | None) -> StepRequestRecord | None:
+    if request is None:
+        return None
+    return StepRequestRecord(request.key, request.step, request.fingerprint)
 
 
 def legacy_aliases(side: Side, append: Callable[[AppendInput], AppendResult]) -> list[Any]:

@@ -27,12 +27,25 @@ class TaskQueues:
 
 
 @dataclass
+class StepRequest:
+    """The request a person's step answers: its idempotency key (scoped to the caller),
+    the step, and a fingerprint of what was asked. Recorded with the step's events, so the
+    same key is answered from the log whatever Temporal still remembers."""
+
+    key: str
+    step: str
+    fingerprint: str
+
+
+@dataclass
 class AppendInput:
-    """Events (``domain.codec`` records) to append to a case's stream after ``expected_version``."""
+    """Events (``domain.codec`` records) to append to a case's stream after ``expected_version``,
+    and the request they answer, if a person's step."""
 
     case_id: str
     expected_version: int
     events: list[dict[str, Any]] = field(default_factory=list)
+    request: StepRequest | None = None
 
 
 @dataclass

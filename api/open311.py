@@ -28,13 +28,14 @@ Decisions where the spec leaves a choice:
   it directly (no token); ``tokens/{token}`` accepts that id as a token and resolves it
   to itself. POST is not idempotent (the spec has no request key): a client that repeats a
   POST makes a second case, which the center merges as a duplicate (合并).
-- GET requests lists public cases, those a citizen brought in: ``open311`` and
-  ``hotline_12345`` (``application.read_models.public``); grid workers' patrol reports are internal.
-  What a listed case shows follows ``domain.disclosure`` (docs/privacy.md): an Open311
-  request keeps the point, address text, description and ``media_url`` its client
-  published, with phone numbers, ID card numbers and e-mail addresses in the text
-  withheld; a hotline case is a caller's private report, often about his home: no
-  address, no description, no media, and its point moved to the centre of its ~100 m cell.
+- GET requests lists public cases, those a citizen brought in: ``open311``, the 12345
+  hotline, the web portal and WeChat (``application.read_models.public``); grid workers'
+  patrol reports are internal. What a listed case shows follows ``domain.disclosure``
+  (docs/privacy.md): an Open311 request keeps the point, address text, description and
+  ``media_url`` its client published, with phone numbers, ID card numbers and e-mail
+  addresses in the text withheld; a hotline (web, WeChat) case is a caller's private
+  report, often about his home: no address, no description, no media, and its point
+  moved to the centre of its ~100 m cell.
 - ``status`` is open for every open or suspended stage, closed for closed, rejected,
   cancelled and merged; ``status_notes`` names the stage (``待派遣 dispatch``).
   ``agency_responsible`` is the department the case is dispatched to, ``expected_datetime``
@@ -313,14 +314,15 @@ async def create_request(fmt: Fmt, request: Request, svc: Svc) -> Response:
     if len(description) > MAX_DESCRIPTION:
         raise Open311Error(400, f"description is longer than {MAX_DESCRIPTION} characters")
     # Reported by the acceptor role on behalf of the client app (see the module's docstring).
-    who = Principal(user_id=f"open311:{app.id}", role="acceptor", name=app.name)
+    who = Principal(
+        user_id=f"open311:{app.id}", role="acceptor", name=app.name, channel=OPEN311_SOURCE
+    )
     what = NewReport(
         category=category.code,
         # The service names the problem when the citizen wrote nothing (optional in v2).
         description=description or f"{category.name_zh} {category.name_en}",
         location=location,
         media_urls=_media(fields),
-        source=OPEN311_SOURCE,
     )
     case_id = f"o311-{uuid.uuid4().hex}"
     reported = await svc.cases.report(who, what, case_id)

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel, PlainSerializer
+from pydantic import BaseModel, Field, PlainSerializer
 
 from domain.stages import STAGE_LABELS_ZH, Stage
 
@@ -38,12 +38,19 @@ class Page(BaseModel, Generic[T]):
 
 
 class Deadlines(BaseModel):
-    """The clocks of the case (时限): the open stage's, and the disposal deadline."""
+    """The clocks of the case (时限): the open stage's, the disposal deadline, the
+    department's reply to a 督办, and the center's answer to the department's request."""
 
     stage_due_at: Timestamp | None = None
     stage_warn_at: Timestamp | None = None
     disposal_due_at: Timestamp | None = None
     reply_due_at: Timestamp | None = None
+    pending_request_due_at: Timestamp | None = Field(
+        None,
+        description="When the center must decide the department's waiting request "
+        "(extension, return, suspension: see pending_request), from the policy's "
+        "approval_limit; null when no request waits (or one recorded before it existed)",
+    )
 
 
 class CaseOut(BaseModel):
@@ -156,6 +163,7 @@ def case_out(row: dict[str, Any], **extra: Any) -> dict[str, Any]:
             stage_warn_at=row["stage_warn_at"],
             disposal_due_at=row["disposal_due_at"],
             reply_due_at=row["reply_due_at"],
+            pending_request_due_at=row.get("pending_request_due_at"),
         ),
         **extra,
     }

@@ -1,222 +1,125 @@
-"""The body of each human step (``workflows.steps.HUMAN_STEPS``) and how it becomes the
-domain command, which the application service takes (``application.cases.CaseService.act``)
-and gives the caller as its actor.
+"""The request body of every person's step, derived from its declaration: one pydantic
+model per step (``FileBody``, ``DispatchBody``, …) whose fields are the step's inputs
+(``domain.steps.Step.inputs``) with their types, defaults, help as descriptions, examples,
+and each text's rule (``domain.text``) checked at the edge and shown in the schema.
 
 Bodies forbid unknown fields: the actor is always the authenticated caller, so a body
 that tries to name one (or misspells a field) is refused instead of silently ignored.
+Nothing here is written per step: a step declared in the domain has its body.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import dataclasses
+import enum
+from typing import Annotated, Any, ClassVar
 
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic_core import PydanticCustomError
+
+from application.steps import command_for
 from domain import commands as c
-from domain.roles import Actor
-from domain.stages import SupervisionLevel
-from workflows.steps import HUMAN_STEPS
-
-Photos = list[str]
+from domain.inputs import InputField, field_problem
+from domain.roles import ROLE_LABELS_ZH
+from domain.steps import UPDATE_STEPS, Step
+from domain.text import TextRule
 
 
 class StepBody(BaseModel):
+    """Base of the derived bodies; ``command`` is the step's command (actor: the caller
+    placeholder the service replaces)."""
+
     model_config = ConfigDict(extra="forbid")
+    step_name: ClassVar[str] = ""  # set on each derived body
 
-    def command(self, actor: Actor) -> c.Command:
-        raise NotImplementedError
-
-
-class NoteBody(StepBody):
-    note: str = ""
-
-
-class ReasonBody(StepBody):
-    reason: str = Field(min_length=1)
+    def command(self) -> c.Command:
+        values = {
+            name: tuple(value) if isinstance(value, list) else value
+            for name, value in self.model_dump().items()
+        }
+        return command_for(UPDATE_STEPS[self.step_name], values)
 
 
-class DecisionBody(StepBody):
-    approve: bool
-    note: str = Field("", description="Required when denying")
+def _checked(rule: TextRule) -> BeforeValidator:
+    """The domain's check of a text field, before pydantic's own (so a lone surrogate or
+    a NUL is named as such, not as "not a valid string")."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) or (rule.max_items and isinstance(value, list)):
+            problem = field_problem(value, rule)
+            if problem is not None:
+                raise PydanticCustomError("invalid_text", "{problem}", {"problem": problem})
+        return value
+
+    return BeforeValidator(check)
 
 
-class FileBody(NoteBody):
-    """立案, under a filing condition of the category (default: its first)."""
-
-    condition: str = ""
-
-    def command(self, actor: Actor) -> c.Command:
-        return c.FileCase(actor=actor, note=self.note, condition=self.condition)
+def text_type(rule: TextRule, *, required: bool = False) -> Any:
+    """A text under ``rule`` (its length in the schema), non-empty when ``required``."""
+    limits = Field(max_length=rule.max_length, min_length=1 if required else None)
+    return Annotated[str, limits, _checked(rule)]
 
 
-class RejectBody(ReasonBody):
-    def command(self, actor: Actor) -> c.Command:
-        return c.RejectCase(actor=actor, reason=self.reason)
+def texts_type(rule: TextRule) -> Any:
+    """A list of texts under ``rule`` (photo references)."""
+    return Annotated[
+        list[Annotated[str, Field(max_length=rule.max_length)]],
+        Field(max_length=rule.max_items or None),
+        _checked(rule),
+    ]
 
 
-class CancelBody(ReasonBody):
-    def command(self, actor: Actor) -> c.Command:
-        return c.CancelCase(actor=actor, reason=self.reason)
+def _annotation(f: InputField) -> Any:
+    if f.type is bool:
+        return bool
+    if isinstance(f.type, type) and issubclass(f.type, enum.Enum):
+        return f.type
+    if f.text is not None and f.type is str:
+        return text_type(f.text, required=f.required)
+    if f.text is not None and f.type == tuple[str, ...]:
+        return texts_type(f.text)
+    raise TypeError(f"no body field for input {f.name} of type {f.type!r}")
 
 
-class DispatchBody(NoteBody):
-    """派遣; without a department, the one routing suggests for the category and grid
-    (refused when routing suggests none). Routing's suggestion is recorded either way."""
-
-    department: str = ""
-
-    def command(self, actor: Actor) -> c.Command:
-        return c.DispatchCase(actor=actor, department=self.department, note=self.note)
+def _default(f: InputField) -> Any:
+    if f.required:
+        return ...
+    if f.default is dataclasses.MISSING:  # proposed by the application when left empty
+        return ""
+    return list(f.default) if isinstance(f.default, tuple) else f.default
 
 
-class SignForBody(StepBody):
-    def command(self, actor: Actor) -> c.Command:
-        return c.SignFor(actor=actor)
+def _title(step: Step) -> str:
+    return "".join(word.capitalize() for word in step.name.split("_")) + "Body"
 
 
-class FeedbackBody(StepBody):
-    result: str = Field(min_length=1)
-    photos: Photos = []
+def describe(step: Step) -> str:
+    """What the step does, who may take it and in which stages (for the documentation)."""
+    doc = " ".join((step.command.__doc__ or "").split()).replace("``", "`")
+    if step.zh not in doc:
+        doc = f"{step.zh}: {doc}"
+    roles = ", ".join(f"{ROLE_LABELS_ZH[r]} {r.value}" for r in sorted(step.roles))
+    stages = ", ".join(sorted(s.value for s in step.stages or ()))
+    return f"{doc} Who: {roles}. Stage: {stages}."
 
-    def command(self, actor: Actor) -> c.Command:
-        return c.SubmitFeedback(actor=actor, result=self.result, photos=tuple(self.photos))
 
-
-class CheckBody(StepBody):
-    """核查: ``passed`` false sends the case back to the department (返工; note required)."""
-
-    passed: bool
-    note: str = ""
-    photos: Photos = []
-
-    def command(self, actor: Actor) -> c.Command:
-        return c.RecordClosureCheck(
-            actor=actor, passed=self.passed, note=self.note, photos=tuple(self.photos)
+def body_model(step: Step) -> type[StepBody]:
+    fields: dict[str, Any] = {}
+    for f in step.inputs:
+        examples = list(f.examples) or None
+        fields[f.name] = (
+            _annotation(f),
+            Field(_default(f), description=f.help, examples=examples),
         )
+    model: type[StepBody] = create_model(
+        _title(step), __base__=StepBody, __module__=__name__, __doc__=describe(step), **fields
+    )
+    model.step_name = step.name
+    return model
 
 
-class CloseBody(NoteBody):
-    def command(self, actor: Actor) -> c.Command:
-        return c.CloseCase(actor=actor, note=self.note)
-
-
-class RequestVerificationBody(StepBody):
-    assignee: str = Field(min_length=1, description="The grid worker's user id")
-
-    def command(self, actor: Actor) -> c.Command:
-        return c.RequestVerification(actor=actor, assignee=self.assignee)
-
-
-class VerificationBody(StepBody):
-    """核实 on site: confirmed, or refuted with a note."""
-
-    confirmed: bool
-    note: str = ""
-    photos: Photos = []
-
-    def command(self, actor: Actor) -> c.Command:
-        return c.RecordVerification(
-            actor=actor, confirmed=self.confirmed, note=self.note, photos=tuple(self.photos)
-        )
-
-
-class ReviewSelfHandlingBody(DecisionBody):
-    def command(self, actor: Actor) -> c.Command:
-        return c.ReviewSelfHandling(actor=actor, approve=self.approve, note=self.note)
-
-
-class MergeBody(NoteBody):
-    into: str = Field(min_length=1, description="The open case this duplicate merges into")
-
-    def command(self, actor: Actor) -> c.Command:
-        return c.MergeCase(actor=actor, into=self.into, note=self.note)
-
-
-class RequestExtensionBody(ReasonBody):
-    amount: str = Field(min_length=1, examples=["2 working_days", "4 working_hours"])
-
-    def command(self, actor: Actor) -> c.Command:
-        return c.RequestExtension(actor=actor, reason=self.reason, amount=self.amount)
-
-
-class DecideExtensionBody(DecisionBody):
-    def command(self, actor: Actor) -> c.Command:
-        return c.DecideExtension(actor=actor, approve=self.approve, note=self.note)
-
-
-class RequestReturnBody(ReasonBody):
-    def command(self, actor: Actor) -> c.Command:
-        return c.RequestReturn(actor=actor, reason=self.reason)
-
-
-class DecideReturnBody(DecisionBody):
-    def command(self, actor: Actor) -> c.Command:
-        return c.DecideReturn(actor=actor, approve=self.approve, note=self.note)
-
-
-class RequestSuspensionBody(ReasonBody):
-    def command(self, actor: Actor) -> c.Command:
-        return c.RequestSuspension(actor=actor, reason=self.reason)
-
-
-class DecideSuspensionBody(DecisionBody):
-    def command(self, actor: Actor) -> c.Command:
-        return c.DecideSuspension(actor=actor, approve=self.approve, note=self.note)
-
-
-class ResumeBody(NoteBody):
-    def command(self, actor: Actor) -> c.Command:
-        return c.ResumeCase(actor=actor, note=self.note)
-
-
-class UrgeBody(StepBody):
-    message: str = Field(min_length=1)
-
-    def command(self, actor: Actor) -> c.Command:
-        return c.UrgeCase(actor=actor, message=self.message)
-
-
-class SuperviseBody(StepBody):
-    level: SupervisionLevel = SupervisionLevel.ORDINARY
-    message: str = Field(min_length=1)
-
-    def command(self, actor: Actor) -> c.Command:
-        return c.SuperviseCase(actor=actor, level=self.level, message=self.message)
-
-
-class ReplyBody(StepBody):
-    reply: str = Field(min_length=1)
-
-    def command(self, actor: Actor) -> c.Command:
-        return c.ReplyToSupervision(actor=actor, reply=self.reply)
-
-
-STEP_BODIES: dict[str, type[StepBody]] = {
-    "file": FileBody,
-    "reject": RejectBody,
-    "dispatch": DispatchBody,
-    "sign_for": SignForBody,
-    "feedback": FeedbackBody,
-    "check": CheckBody,
-    "close": CloseBody,
-    "request_verification": RequestVerificationBody,
-    "record_verification": VerificationBody,
-    "review_self_handling": ReviewSelfHandlingBody,
-    "cancel": CancelBody,
-    "merge": MergeBody,
-    "request_extension": RequestExtensionBody,
-    "decide_extension": DecideExtensionBody,
-    "request_return": RequestReturnBody,
-    "decide_return": DecideReturnBody,
-    "request_suspension": RequestSuspensionBody,
-    "decide_suspension": DecideSuspensionBody,
-    "resume": ResumeBody,
-    "urge": UrgeBody,
-    "supervise": SuperviseBody,
-    "reply_supervision": ReplyBody,
-}
-
-if set(STEP_BODIES) != set(HUMAN_STEPS):  # a new step in the workflow needs a body here
-    missing = sorted(set(HUMAN_STEPS) ^ set(STEP_BODIES))
-    raise ImportError(f"api.steps is out of step with workflows.steps: {missing}")
+# Every person's step, by its name (the API path and workflow update).
+STEP_BODIES: dict[str, type[StepBody]] = {name: body_model(s) for name, s in UPDATE_STEPS.items()}
 
 
 def body_is_optional(model: type[StepBody]) -> bool:

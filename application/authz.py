@@ -6,8 +6,9 @@ Jurisdiction is one SQL condition per principal (``scope``), used by every list 
 every single-case read or action:
 
 - center staff (acceptor, shift leader, dispatcher) and admins: every case;
-- a grid worker: cases in the unit grids he patrols, and cases he was sent to verify
-  (an acceptor may send him just outside his grids; he must see the task he was given);
+- a grid worker: cases in the unit grids he patrols, and a case he was sent to verify
+  while that verification is his open task (an acceptor may send him just outside his
+  grids; he must see the task he was given, and only for as long as it is his);
 - a handler: cases now with his department (the projection's ``department``: dispatched
   to it and not returned);
 - a supervisor or leader: cases whose grid code starts with one of his area codes
@@ -23,7 +24,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, false, or_, select, true
+from sqlalchemy import ColumnElement, Engine, and_, exists, false, or_, select, true
+from sqlalchemy.orm import aliased
 
 from application.errors import Forbidden, NotFound
 from store.auth_models import USER_ROLES
@@ -70,11 +72,25 @@ def require(who: Principal, use: Use) -> Principal:
     return who
 
 
-def assigned_verifications(user_id: str) -> Any:
-    """Case ids a grid worker was sent to verify (index ix_events_verification_assignee)."""
-    return select(EventRow.case_id).where(
+def open_verifications(user_id: str) -> ColumnElement[bool]:
+    """Cases whose open verification (核实) task is ``user_id``'s: at stage verify, the
+    verification requested and not recorded yet, and the latest request sent to him (a
+    task sent to another worker since is no longer his). Index
+    ix_events_verification_assignee finds the requests."""
+    later = aliased(EventRow)
+    sent_to_him = select(EventRow.case_id).where(
         EventRow.type == "VerificationRequested",
         EventRow.data["assignee"].astext == user_id,
+        ~exists().where(
+            later.case_id == EventRow.case_id,
+            later.type == "VerificationRequested",
+            later.version > EventRow.version,
+        ),
+    )
+    return and_(
+        CaseRow.stage == "verify",
+        CaseRow.verification == "requested",
+        CaseRow.case_id.in_(sent_to_him),
     )
 
 
@@ -83,7 +99,7 @@ def scope(who: Principal) -> ColumnElement[bool]:
     if who.role in CENTER_STAFF or who.unbounded:
         return true()
     if who.role == "grid_worker":
-        mine = CaseRow.case_id.in_(assigned_verifications(who.user_id))
+        mine = open_verifications(who.user_id)
         return or_(CaseRow.grid.in_(who.units), mine) if who.units else mine
     if who.role == "handler":
         return CaseRow.department == who.units[0] if who.units else false()

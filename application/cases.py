@@ -19,31 +19,31 @@ from typing import Any, Protocol
 import structlog
 from sqlalchemy import Engine
 
+from application import requests
 from application.authz import Use, require, visible_case
 from application.errors import Forbidden, Invalid, NotFound
 from application.intake import Intake
 from application.photos import require_photos
 from application.read_models.case import CaseView, case_view, recorded_case_view
+from application.steps import CALLER, check_assignee, update_step
 from application.temporal import TemporalGateway, temporal_errors
 from domain import commands as c
 from domain.errors import DomainError
 from domain.events import Location, SiteFix
 from domain.geo import distance_m
-from domain.roles import Actor, Role
+from domain.inputs import check_inputs
+from domain.roles import Role
+from domain.sources import DEFAULT_SOURCE, listed, stated_sources
 from store.users import Principal
 from workflows import client as cases
-from workflows.steps import HUMAN_STEPS
 from workflows.types import ActionResult
+
+__all__ = ["CALLER", "CaseService", "NewReport", "Reported", "routed"]
 
 log = structlog.get_logger(__name__)
 
-GRID_WORKER_SOURCE = "grid_worker"
-DEFAULT_PUBLIC_SOURCE = "hotline_12345"
 # Command fields that name photos (``sha256:…`` ids from an upload).
 _PHOTO_FIELDS = ("photos", "result_photos")
-# What a front end may put as the actor of a command it hands to ``act``, which always puts
-# the caller's own actor in its place: a request never names who acts.
-CALLER = Actor(id="caller", role=Role.SYSTEM)
 
 
 class Intakes(Protocol):
@@ -183,27 +183,45 @@ class CaseService:
         step: str,
         command: c.Command,
         *,
+        idempotency_key: str | None = None,
         site: SiteFix | None = None,
     ) -> ActionResult:
-        """Take the human step ``step`` (``workflows.steps.HUMAN_STEPS``) on a case the
-        caller may see, as the caller; a refusal raises the domain's error. ``site``: where
-        the caller's phone was (a step on site: 核实, 核查), recorded with its distance to
-        the case's point."""
-        if HUMAN_STEPS.get(step) is not type(command):
+        """Take the human step ``step`` (``domain.steps.UPDATE_STEPS``) on a case the
+        caller may see, as the caller; a refusal raises the domain's error.
+
+        ``idempotency_key``: the same key from the same caller on the same case answers
+        the first result and records nothing new (``application.requests``); without
+        one, a new key is made and the step is not repeatable. ``site``: where the
+        caller's phone was (a step on site: 核实, 核查), recorded with its distance to the
+        case's point."""
+        declared = update_step(step)
+        if declared.command is not type(command):
             raise Invalid(
                 f"{type(command).__name__} is not the command of step {step!r}",
                 code="unknown_step",
             )
+        if not cases.CASE_ID.match(case_id):
+            raise NotFound(f"no case {case_id!r}")
+        check_inputs(command)  # before anything: a bad text never reaches Temporal
+        request = requests.step_request(who, declared, command, idempotency_key)
+        earlier = await asyncio.to_thread(requests.answered, self.engine, case_id, request)
+        if earlier is not None:
+            log.info("case_step_repeated", case_id=case_id, step=step, version=earlier.version)
+            return earlier
         row = await asyncio.to_thread(visible_case, self.engine, who, case_id)
         await asyncio.to_thread(require_photos, self.engine, who, _photos_of(command))
         command = replace(command, actor=who.actor(grid=row["grid"]))
         if site is not None:
             command = on_site(command, row, site, await asyncio.to_thread(self.intakes.get))
+        if isinstance(command, c.RequestVerification):
+            district = (await asyncio.to_thread(self.intakes.get)).district
+            await asyncio.to_thread(check_assignee, self.engine, district, command.assignee)
         if isinstance(command, c.DispatchCase):
             command = routed(command, row, await asyncio.to_thread(self.intakes.get))
         client = await self.temporal.get()
         with temporal_errors():
-            result = await cases.act(client, case_id, command)
+            result = await cases.act(client, case_id, command, request)
+        requests.same_request(result, request)
         log.info(
             "case_step",
             case_id=case_id,
@@ -252,14 +270,24 @@ def on_site(command: c.Command, case: dict[str, Any], site: SiteFix, intake: Int
 
 
 def _source(who: Principal, source: str | None) -> str:
-    if who.role == "grid_worker":
-        if source not in (None, GRID_WORKER_SOURCE):
-            raise Invalid(
-                f"a grid worker's reports come from {GRID_WORKER_SOURCE}, not {source}",
-                code="invalid_source",
-            )
-        return GRID_WORKER_SOURCE
-    return source or DEFAULT_PUBLIC_SOURCE
+    """The source of a report by ``who``: his front end's own channel (Open311), else the
+    one he names among those his role may state (``domain.sources``), else his usual."""
+    if who.channel:
+        if source not in (None, who.channel):
+            raise Invalid(f"reports here come from {who.channel}", code="invalid_source")
+        return who.channel
+    role = Role(who.role)
+    if source is None:
+        return DEFAULT_SOURCE[role].value
+    allowed = stated_sources(role)
+    if source not in allowed:
+        shown = source if len(source) <= 40 else source[:40] + "…"
+        raise Invalid(
+            f"source {shown!r} is not one a {role.label} may report from; "
+            f"choose one of {listed(allowed)}",
+            code="invalid_source",
+        )
+    return source
 
 
 def _photos_of(command: c.Command) -> list[str]:

@@ -106,6 +106,18 @@ class TimeLimit:
     def label_zh(self) -> str:
         return f"{_format_amount(self.amount)}{_LABEL_ZH[self.unit]}"
 
+    def nominal_seconds(self, working_day_seconds: float = 8 * 3600.0) -> float:
+        """Its length without a calendar: a working hour is an hour of work, a working day
+        ``working_day_seconds`` of it, a calendar day 24 hours. Only to compare limits of
+        different units where no calendar can say when each would end."""
+        if self.unit is TimeUnit.WORKING_HOURS:
+            return self.amount * 3600.0
+        if self.unit is TimeUnit.WORKING_DAYS:
+            return self.amount * working_day_seconds
+        if self.unit is TimeUnit.CALENDAR_DAYS:
+            return self.amount * 86400.0
+        return self.amount * _FIXED_SECONDS[self.unit]
+
     def __str__(self) -> str:
         return f"{_format_amount(self.amount)} {self.unit.value}"
 

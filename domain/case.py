@@ -14,6 +14,7 @@ from datetime import datetime
 
 from domain import commands as c
 from domain import events as e
+from domain import inputs
 from domain.errors import DomainError, WrongRole, WrongStage
 from domain.evolution import apply
 from domain.roles import Actor, Role
@@ -58,12 +59,23 @@ def _admit(step: Step, state: CaseState, actor: Actor) -> None:
     step.requires(state, actor)
 
 
-def decide(state: CaseState, command: c.Command, now: datetime) -> list[e.Event]:
-    """The events that ``command`` at ``now`` produces, or a DomainError saying why not."""
+def decide(
+    state: CaseState, command: c.Command, now: datetime, *, check_inputs: bool = True
+) -> list[e.Event]:
+    """The events that ``command`` at ``now`` produces, or a DomainError saying why not.
+
+    Role, stage and the case's standing first; then the input: every text under its
+    field's rule (``domain.inputs``) and the step's own ``checks``. ``check_inputs`` False
+    decides as before those rules existed: only for replaying what a case accepted then
+    (the workflow's patch ``input-rules``), never for new input.
+    """
     if now.tzinfo is None:
         raise ValueError("decide needs a timezone-aware 'now'")
     step = step_of(command)
     _admit(step, state, command.actor)
+    if check_inputs:
+        inputs.check_inputs(command)
+        step.checks(state, command, now)
     events = step.decide(state, command, now)
     for i, event in enumerate(events, 1):
         if type(event) not in step.event_types or event.version != state.version + i:

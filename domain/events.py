@@ -11,13 +11,15 @@ and the time its light turns yellow (``warn_at``).
 # boundary, and the SDK resolves string annotations against sys.modules, which differs
 # inside the workflow sandbox.
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, ClassVar
 
+from domain.inputs import texts
 from domain.roles import Actor
 from domain.rules import DEFAULT_RULES, CaseRules
 from domain.stages import Stage, SupervisionLevel
+from domain.text import LINE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,7 +28,7 @@ class Location:
 
     lon: float
     lat: float
-    address: str = ""
+    address: str = field(default="", metadata=texts(LINE))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,14 @@
 """Who acts on a case: roles of the field (docs/field-facts.md §2) and the acting person."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+
+from domain.inputs import texts
+from domain.text import TextRule
+
+# A user id (store.users: 64 characters) or a client app's "open311:<id>"; an org unit code.
+ACTOR_ID = TextRule(128)
+UNIT = TextRule(64)
 
 
 class Role(StrEnum):
@@ -39,9 +46,9 @@ class Actor:
     grid code for a grid worker, empty for center staff.
     """
 
-    id: str
+    id: str = field(metadata=texts(ACTOR_ID))
     role: Role
-    unit: str = ""
+    unit: str = field(default="", metadata=texts(UNIT))
 
     def __post_init__(self) -> None:
         if not self.id or not self.id.strip():

@@ -45,9 +45,17 @@ _ONE_WORKING_HOUR = TimeLimit(1, TimeUnit.WORKING_HOURS)
 _ONE_WORKING_DAY = TimeLimit(1, TimeUnit.WORKING_DAYS)
 _TWO_WORKING_DAYS = TimeLimit(2, TimeUnit.WORKING_DAYS)
 _SIXTY_DAYS = TimeLimit(60, TimeUnit.CALENDAR_DAYS)
+_THIRTY_WORKING_DAYS = TimeLimit(30, TimeUnit.WORKING_DAYS)
 # Keys older releases recorded in the rules and nothing reads: skipped when read back.
 RETIRED_KEYS = frozenset({"default_department"})
-_LIMITS = ("yellow_card_after", "red_card_after", "backlog_after", "reply_limit", "approval_limit")
+_LIMITS = (
+    "yellow_card_after",
+    "red_card_after",
+    "backlog_after",
+    "reply_limit",
+    "approval_limit",
+    "max_extension",
+)
 _LIMIT_MAPS = ("stage_limits", "conditions")
 
 
@@ -84,6 +92,9 @@ class CaseRules:
     yellow_card_after: TimeLimit = _ONE_WORKING_DAY
     red_card_after: TimeLimit = _TWO_WORKING_DAYS
     max_extensions: int = 1  # 延期 allowed for ordinary cases; urgent ones get one more
+    # The most time one extension may ask for (counted from the request: no request may
+    # move the deadline further than this would). Cases recorded before it get the default.
+    max_extension: TimeLimit = _THIRTY_WORKING_DAYS
     bundle_disposal: bool = False  # return/rework keep the disposal deadline
     backlog_after: TimeLimit = _SIXTY_DAYS  # suspended this long: 积存
     reply_limit: TimeLimit = _ONE_WORKING_DAY  # the department's reply to a 督办

@@ -15,7 +15,10 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from application.cases import NewReport
 from application.logs import configure_logging
 from application.read_models import LateFilters, late_cases
+from application.steps import check_report_texts
 from domain.events import Location
+from domain.roles import Role
+from domain.sources import stated_sources
 from gridcase.cli_calendar import calendar_app
 from gridcase.cli_case import case_app
 from gridcase.cli_common import (
@@ -150,8 +153,9 @@ def report(
     source: Annotated[
         str | None,
         typer.Option(
-            help="Intake channel, e.g. hotline_12345 (default: grid_worker for a grid worker, "
-            "hotline_12345 for an acceptor; a grid worker reports only as grid_worker)"
+            help="Intake channel (default: grid_worker for a grid worker, hotline_12345 for "
+            "an acceptor). A grid worker reports only as grid_worker; an acceptor from "
+            + ", ".join(s.value for s in stated_sources(Role.ACCEPTOR))
         ),
     ] = None,
     self_handled: Annotated[
@@ -175,6 +179,8 @@ def report(
         source=source,
         self_handled=self_handled,
     )
+    with refusals():
+        check_report_texts(what)  # at the edge: nothing is looked up or started
     who = principal(as_)
     reported = run(lambda: service().report(who, what, report_id))
     if reported.view is None:

@@ -1,18 +1,20 @@
-"""`gridcase case …`: the steps of one case, its timeline, merge candidates."""
+"""`gridcase case …`: the steps of one case (one command per step, derived from its
+declaration: ``gridcase.cli_steps``), its timeline, merge candidates."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from application.errors import Unavailable
 from application.read_models import case_view, merge_candidates
-from domain import commands as c
+from application.requests import new_idempotency_key
+from application.steps import command_for
+from domain.steps import Step
 from gridcase.cli_common import (
-    AsOption,
     ReadAsOption,
-    actor,
     console,
     engine,
     principal,
@@ -22,7 +24,7 @@ from gridcase.cli_common import (
 )
 from gridcase.cli_steps import register
 from gridcase.render import print_case, when
-from workflows.steps import STEP_OF
+from workflows.types import ActionResult
 
 case_app = typer.Typer(
     help="Act on one case (each step is checked by role and stage).",
@@ -31,12 +33,24 @@ case_app = typer.Typer(
 )
 
 
-def _act(case_id: str, command: c.Command) -> None:
-    """The step of ``command`` through the application service, as the principal its
-    actor was parsed from (`--as`): jurisdiction, photos, routing and the domain's rules,
-    exactly as for the API."""
-    who = principal(str(command.actor))
-    result = run(lambda: service().act(who, case_id, STEP_OF[type(command)], command))
+def _act(case_id: str, as_: str, step: Step, values: dict[str, Any], key: str | None) -> None:
+    """``step`` with ``values`` through the application service, as the principal behind
+    `--as`: jurisdiction, photos, routing and the domain's rules, exactly as for the API.
+    The idempotency key makes a retry safe; when the step could not be sent, the line
+    says which key to retry with."""
+    who = principal(as_)
+    with refusals():
+        command = command_for(step, values)
+    key = key or new_idempotency_key()
+
+    async def take() -> ActionResult:
+        try:
+            return await service().act(who, case_id, step.name, command, idempotency_key=key)
+        except Unavailable as exc:
+            hint = f"{exc.message}; retry with --idempotency-key {key} (taken at most once)"
+            raise Unavailable(hint, code=exc.code) from None
+
+    result = run(take)
     due = f", due {when(result.stage_due_at)}" if result.stage_due_at else ""
     console.print(
         f"case {case_id}: {', '.join(result.events)} -> stage {result.stage} "
@@ -45,66 +59,6 @@ def _act(case_id: str, command: c.Command) -> None:
 
 
 CaseId = Annotated[str, typer.Argument(help="Case id (the report id)")]
-
-
-@case_app.command("file")
-def file_(case_id: CaseId, as_: AsOption, note: str = "") -> None:
-    """立案: file the case (acceptor or shift leader)."""
-    _act(case_id, c.FileCase(actor=actor(as_), note=note))
-
-
-@case_app.command()
-def reject(case_id: CaseId, as_: AsOption, reason: Annotated[str, typer.Option()]) -> None:
-    """不予立案: reject the report with a reason (acceptor or shift leader)."""
-    _act(case_id, c.RejectCase(actor=actor(as_), reason=reason))
-
-
-@case_app.command()
-def dispatch(
-    case_id: CaseId,
-    as_: AsOption,
-    department: Annotated[
-        str, typer.Option(help="Department code; routing's suggestion when omitted")
-    ] = "",
-    note: str = "",
-) -> None:
-    """派遣: send the case to a department (dispatcher); routing suggests one (and without
-    --department, a case routing has no department for is refused)."""
-    _act(case_id, c.DispatchCase(actor=actor(as_), department=department, note=note))
-
-
-@case_app.command("sign-for")
-def sign_for(case_id: CaseId, as_: AsOption) -> None:
-    """签收: the department acknowledges the task (its handler)."""
-    _act(case_id, c.SignFor(actor=actor(as_)))
-
-
-@case_app.command()
-def feedback(
-    case_id: CaseId,
-    as_: AsOption,
-    result: Annotated[str, typer.Option(help="What was done")],
-    photo: Annotated[list[str] | None, typer.Option(help="Photo reference (repeatable)")] = None,
-) -> None:
-    """处理反馈: report the result (the department's handler)."""
-    _act(case_id, c.SubmitFeedback(actor=actor(as_), result=result, photos=tuple(photo or ())))
-
-
-@case_app.command()
-def check(
-    case_id: CaseId,
-    as_: AsOption,
-    passed: Annotated[bool, typer.Option("--pass/--fail", help="Did the re-check find it solved?")],
-    note: str = "",
-) -> None:
-    """核查: re-check on site (grid worker); --fail sends it back for rework (返工)."""
-    _act(case_id, c.RecordClosureCheck(actor=actor(as_), passed=passed, note=note))
-
-
-@case_app.command()
-def close(case_id: CaseId, as_: AsOption, note: str = "") -> None:
-    """结案: close the case (shift leader)."""
-    _act(case_id, c.CloseCase(actor=actor(as_), note=note))
 
 
 @case_app.command()
@@ -142,4 +96,4 @@ def candidates(
         )
 
 
-register(case_app, _act, actor)
+register(case_app, _act)

@@ -1,124 +1,109 @@
-"""`gridcase case …` side-path steps: verification, self-handling review, cancel, merge,
-return, extension, suspension, urge, supervise. Registered on the `case` sub-command."""
+"""`gridcase case <step>`: one command per person's step, derived from its declaration
+(``domain.steps``): its CLI name, the case id, `--as`, one option per input the step
+declares (its CLI spelling, help, default; a yes/no input as its flag pair such as
+`--approve/--deny`; photos as a repeatable `--photo`; an enum as its choices), and
+`--idempotency-key`. Nothing here is written per step.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import enum
+import inspect
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from domain import commands as c
-from domain.roles import Actor
-from domain.stages import SupervisionLevel
+from domain.inputs import InputField
+from domain.roles import ROLE_LABELS_ZH
+from domain.steps import UPDATE_STEPS, Step
 
-Act = Callable[[str, c.Command], None]
-ParseActor = Callable[[str], Actor]
+# (case id, --as, the step, the values filled in by field name, --idempotency-key)
+Act = Callable[[str, str, Step, dict[str, Any], str | None], None]
 
-CaseId = Annotated[str, typer.Argument(help="Case id (the report id)")]
-As = Annotated[str, typer.Option("--as", help="Who acts, as role:id\\[@unit]")]
-Approve = Annotated[bool, typer.Option("--approve/--deny", help="Approve or deny the request")]
-Note = Annotated[str, typer.Option(help="Note (required when denying)")]
-Reason = Annotated[str, typer.Option(help="Why (required)")]
-Message = Annotated[str, typer.Option(help="Message to the holder of the case")]
+AS_HELP = (
+    "Who acts, as role:id\\[@unit], e.g. shift_leader:lead-01 or handler:h-07@sanitation. "
+    "A registered user (`gridcase users`) acts with his role and units."
+)
+KEY_HELP = (
+    "Makes the step safe to retry: the same key answers the first result and records "
+    "nothing new. A new one is made for each command when not given (and printed when "
+    "the step could not be sent, to retry with)."
+)
 
 
-def register(case_app: typer.Typer, act: Act, actor: ParseActor) -> None:
-    @case_app.command("request-verification")
-    def request_verification(
-        case_id: CaseId, as_: As, assignee: Annotated[str, typer.Option(help="Grid worker id")]
-    ) -> None:
-        """核实: send a grid worker to look on site (public reports)."""
-        act(case_id, c.RequestVerification(actor=actor(as_), assignee=assignee))
+def _option(f: InputField) -> tuple[Any, Any]:
+    """The parameter's annotation and default for input ``f``."""
+    if f.type is bool:
+        assert f.flags is not None, f"{f.name}: a yes/no input needs its flag pair"
+        spelled = "/".join(f.flags)
+        annotation: Any = Annotated[bool, typer.Option(spelled, help=f.help)]
+    elif f.type == tuple[str, ...]:
+        help_ = f"{f.help}" if "repeatable" in f.help else f"{f.help} (repeatable)"
+        annotation = Annotated[list[str] | None, typer.Option(f.option, help=help_)]
+        return annotation, None
+    elif isinstance(f.type, type) and issubclass(f.type, enum.Enum):
+        annotation = Annotated[f.type, typer.Option(f.option, help=f.help)]
+    elif f.type is str:
+        annotation = Annotated[str, typer.Option(f.option, help=f.help)]
+    else:
+        raise TypeError(f"no CLI option for input {f.name} of type {f.type!r}")
+    if f.required:
+        return annotation, inspect.Parameter.empty
+    return annotation, "" if f.default is dataclasses.MISSING else f.default
 
-    @case_app.command("verify")
-    def verify(
-        case_id: CaseId,
-        as_: As,
-        confirmed: Annotated[bool, typer.Option("--confirmed/--refuted")],
-        note: Note = "",
-    ) -> None:
-        """核实 result, by the assigned grid worker."""
-        act(case_id, c.RecordVerification(actor=actor(as_), confirmed=confirmed, note=note))
 
-    @case_app.command("review-self-handling")
-    def review_self_handling(case_id: CaseId, as_: As, approve: Approve, note: Note = "") -> None:
-        """Accept or refuse a grid worker's self-handling (自行处置)."""
-        act(case_id, c.ReviewSelfHandling(actor=actor(as_), approve=approve, note=note))
+def _help(step: Step) -> str:
+    doc = " ".join((step.command.__doc__ or "").split()).replace("``", "`")
+    if step.zh not in doc:
+        doc = f"{step.zh}: {doc}"
+    roles = ", ".join(f"{ROLE_LABELS_ZH[r]} {r.value}" for r in sorted(step.roles))
+    return f"{doc}\n\nWho: {roles}."
 
-    @case_app.command()
-    def cancel(case_id: CaseId, as_: As, reason: Reason) -> None:
-        """作废: cancel a filed case (shift leader)."""
-        act(case_id, c.CancelCase(actor=actor(as_), reason=reason))
 
-    @case_app.command()
-    def merge(
-        case_id: CaseId,
-        as_: As,
-        into: Annotated[str, typer.Option(help="The open case to merge into")],
-        note: Note = "",
-    ) -> None:
-        """合并: merge this duplicate into an open case."""
-        act(case_id, c.MergeCase(actor=actor(as_), into=into, note=note))
-
-    @case_app.command("request-return")
-    def request_return(case_id: CaseId, as_: As, reason: Reason) -> None:
-        """回退: the department says the case is not its remit."""
-        act(case_id, c.RequestReturn(actor=actor(as_), reason=reason))
-
-    @case_app.command("decide-return")
-    def decide_return(case_id: CaseId, as_: As, approve: Approve, note: Note = "") -> None:
-        """Approve (back to dispatch) or deny a return (dispatcher, shift leader)."""
-        act(case_id, c.DecideReturn(actor=actor(as_), approve=approve, note=note))
-
-    @case_app.command("request-extension")
-    def request_extension(
-        case_id: CaseId,
-        as_: As,
-        reason: Reason,
-        amount: Annotated[str, typer.Option(help='e.g. "2 working_days", "4 working_hours"')],
-    ) -> None:
-        """延期: ask for more time (at most one for ordinary cases)."""
-        act(case_id, c.RequestExtension(actor=actor(as_), reason=reason, amount=amount))
-
-    @case_app.command("decide-extension")
-    def decide_extension(case_id: CaseId, as_: As, approve: Approve, note: Note = "") -> None:
-        """Approve (the deadline moves) or deny an extension (dispatcher, shift leader)."""
-        act(case_id, c.DecideExtension(actor=actor(as_), approve=approve, note=note))
-
-    @case_app.command("request-suspension")
-    def request_suspension(case_id: CaseId, as_: As, reason: Reason) -> None:
-        """挂账: the work cannot be done now (seasonal, engineering)."""
-        act(case_id, c.RequestSuspension(actor=actor(as_), reason=reason))
-
-    @case_app.command("decide-suspension")
-    def decide_suspension(case_id: CaseId, as_: As, approve: Approve, note: Note = "") -> None:
-        """Approve (the clock stops) or deny a suspension (dispatcher, leader)."""
-        act(case_id, c.DecideSuspension(actor=actor(as_), approve=approve, note=note))
-
-    @case_app.command()
-    def resume(case_id: CaseId, as_: As, note: Note = "") -> None:
-        """End a suspension: the clock runs again with the time that was left."""
-        act(case_id, c.ResumeCase(actor=actor(as_), note=note))
-
-    @case_app.command()
-    def urge(case_id: CaseId, as_: As, message: Message) -> None:
-        """催办: remind whoever holds the case (supervisor, leader)."""
-        act(case_id, c.UrgeCase(actor=actor(as_), message=message))
-
-    @case_app.command()
-    def supervise(
-        case_id: CaseId,
-        as_: As,
-        message: Message,
-        level: Annotated[SupervisionLevel, typer.Option(help="ordinary, yellow or red")] = (
-            SupervisionLevel.ORDINARY
+def step_command(step: Step, act: Act) -> Callable[..., None]:
+    """The typer command of ``step``: a function whose signature typer reads."""
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    params = [
+        inspect.Parameter(
+            "case_id",
+            keyword,
+            annotation=Annotated[str, typer.Argument(help="Case id (the report id)")],
         ),
-    ) -> None:
-        """督办: a formal order to the department, which must reply."""
-        act(case_id, c.SuperviseCase(actor=actor(as_), level=level, message=message))
+        inspect.Parameter(
+            "as_", keyword, annotation=Annotated[str, typer.Option("--as", help=AS_HELP)]
+        ),
+    ]
+    for f in step.inputs:
+        annotation, default = _option(f)
+        params.append(inspect.Parameter(f.name, keyword, annotation=annotation, default=default))
+    params.append(
+        inspect.Parameter(
+            "idempotency_key",
+            keyword,
+            annotation=Annotated[str | None, typer.Option("--idempotency-key", help=KEY_HELP)],
+            default=None,
+        )
+    )
 
-    @case_app.command("reply")
-    def reply(case_id: CaseId, as_: As, text: Annotated[str, typer.Option("--text")]) -> None:
-        """Reply to a 督办 (the department's handler)."""
-        act(case_id, c.ReplyToSupervision(actor=actor(as_), reply=text))
+    def command(**given: Any) -> None:
+        values = {}
+        for f in step.inputs:
+            value = given[f.name]
+            if f.type == tuple[str, ...]:
+                value = tuple(value or ())
+            values[f.name] = value
+        act(given["case_id"], given["as_"], step, values, given["idempotency_key"])
+
+    command.__name__ = step.name
+    command.__doc__ = _help(step)
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    return command
+
+
+def register(case_app: typer.Typer, act: Act) -> None:
+    """Add every person's step to `gridcase case`."""
+    for step in UPDATE_STEPS.values():
+        case_app.command(step.cli)(step_command(step, act))

@@ -46,6 +46,9 @@ _SIDE: dict[str, tuple[str, ...]] = {
     # each worker logs at start what the working calendar covers (store/calendar.py)
     "reference_versions": READ,
     "calendar_years": READ,
+    # a person's step records its request (idempotency key, fingerprint, answer) with its
+    # events, in the same transaction; the first answer stands (ON CONFLICT DO NOTHING)
+    "step_requests": ("INSERT",),
 }
 
 _REFERENCE = (
@@ -87,6 +90,7 @@ GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "web_sessions": READ_WRITE,
         "sign_in_throttle": READ_WRITE,
         "photos": ("SELECT", "INSERT"),
+        "step_requests": READ,  # a repeated key answered from its first answer
     },
 }
 # Tables only the owner touches (migrations, `gridcase` administration).

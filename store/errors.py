@@ -43,3 +43,9 @@ class AppendRefused(StoreError):
         """Refused by the log's row policy: a type of the other side (or of none), which no
         retry changes; otherwise a missing grant an operator can still add."""
         return "row-level security" in self.reason
+
+
+class DataRefused(StoreError):
+    """PostgreSQL refused a value of the events (a NUL in a text, a number out of range),
+    or the domain could not read an event back: the same data would be refused again, so
+    the append must not be retried."""

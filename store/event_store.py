@@ -19,16 +19,17 @@ from typing import Any
 import structlog
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Engine, bindparam, select
-from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from domain.case import CaseState, fold
 from domain.codec import from_record
 from domain.events import Event
 from store.codec import EVENT_COLUMNS, record_to_row_values, row_to_event, row_to_record
-from store.errors import AppendRefused, CaseNotFound, ConcurrencyConflict, StoreError
+from store.errors import AppendRefused, CaseNotFound, ConcurrencyConflict, DataRefused, StoreError
 from store.models import CaseRow, EventRow
 from store.projections import projection_writes
+from store.requests import StepRequestRecord, request_write
 from store.writes import INSERT_EVENTS, INSERT_NOTICES, Write, compiled, driver_connection
 
 log = structlog.get_logger(__name__)
@@ -74,21 +75,24 @@ class EventStore:
         expected_version: int,
         records: Sequence[dict[str, Any]],
         notices: Sequence[Notice] = (),
+        request: StepRequestRecord | None = None,
     ) -> AppendOutcome:
+        """Append ``records`` after ``expected_version``, with their notices and the
+        request of the person's step they answer (``store.requests``)."""
         if not records:
             raise StoreError("append needs at least one event")
         checked = [
             self._check_record(case_id, expected_version + i, r) for i, r in enumerate(records, 1)
         ]
         try:
-            return self._append(case_id, expected_version, checked, notices)
+            return self._append(case_id, expected_version, checked, notices, request)
         except DBAPIError as exc:
             if not exc.connection_invalidated:
                 raise
             # The server closed a pooled connection (a restart): once more on a new one.
             # Safe: had the first attempt committed, this one finds its events (a repeat).
             log.warning("append_reconnecting", case_id=case_id, error=str(exc.orig))
-            return self._append(case_id, expected_version, checked, notices)
+            return self._append(case_id, expected_version, checked, notices, request)
 
     def _append(
         self,
@@ -96,6 +100,7 @@ class EventStore:
         expected_version: int,
         checked: list[tuple[dict[str, Any], Event]],
         notices: Sequence[Notice],
+        request: StepRequestRecord | None,
     ) -> AppendOutcome:
         values = [v for v, _ in checked]
         try:
@@ -115,7 +120,7 @@ class EventStore:
                 new = [event for _, event in checked]
                 state = fold(case_id, [*(row_to_event(r) for r in stored), *new])
                 # Round trip 2: the events, the projections and the notices, then commit.
-                for write in _writes(case_id, values, state, new, notices):
+                for write in _writes(case_id, values, state, new, notices, request):
                     write.run(conn)
                 conn.commit()
         except IntegrityError as exc:  # a writer that bypassed the lock
@@ -126,6 +131,9 @@ class EventStore:
             reason = str(exc.orig).splitlines()[0]
             role = self.engine.url.username or "(default)"
             raise AppendRefused(case_id, [v["type"] for v in values], role, reason) from None
+        except DataError as exc:  # permanent: the same values would be refused again
+            reason = str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc)
+            raise DataRefused(f"case {case_id}: PostgreSQL refused the events: {reason}") from None
         log.info(
             "events_appended",
             case_id=case_id,
@@ -144,7 +152,13 @@ class EventStore:
                 f"case {case_id}: event versions must run on from the expected version "
                 f"(wanted {version}, got {record.get('version')})"
             )
-        event = from_record(record)  # refuses anything the domain could not read back
+        try:
+            event = from_record(record)  # refuses anything the domain could not read back
+        except (LookupError, TypeError, ValueError) as exc:
+            raise DataRefused(
+                f"case {case_id}: event {record.get('type')!r} v{version} cannot be read back: "
+                f"{exc}"
+            ) from None
         values = record_to_row_values(record)
         values["occurred_at"] = event.occurred_at
         return values, event
@@ -205,8 +219,10 @@ def _writes(
     state: CaseState,
     events: Sequence[Event],
     notices: Sequence[Notice],
+    request: StepRequestRecord | None,
 ) -> list[Write]:
-    """An append's statements: its events, every projection, its notices."""
+    """An append's statements: its events, every projection, its notices, and the
+    request of the person's step they answer (``store.requests``)."""
     notice_rows = [
         {
             "case_id": case_id,
@@ -222,6 +238,7 @@ def _writes(
         Write(INSERT_EVENTS, values),
         *projection_writes(state, events),
         Write(INSERT_NOTICES, notice_rows),
+        *([] if request is None else [request_write(state, [v["type"] for v in values], request)]),
     ]
 
 

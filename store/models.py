@@ -214,3 +214,22 @@ class WebhookSubscriptionRow(Base):
     audiences: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
     active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class StepRequestRow(Base):
+    """The request a person's step answered, written in the same transaction as the step's
+    events: its idempotency key (scoped to the caller), a fingerprint of what was asked
+    and the answer. The same key again is answered from here, whatever Temporal still
+    remembers of the update (``application.requests``). Only ever inserted."""
+
+    __tablename__ = "step_requests"
+
+    case_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    request_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    step: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)  # the case's version after the step
+    result: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

@@ -94,6 +94,9 @@ class Principal:
     name: str = ""
     token_id: str = ""
     unbounded: bool = False
+    # The intake channel of a front end of its own (Open311's client apps): its reports
+    # take that source (domain.sources), never one a request names.
+    channel: str = ""
 
     @property
     def sees_personal_data(self) -> bool:

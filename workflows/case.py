@@ -22,7 +22,13 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities import legacy
-    from activities.types import AppendInput, AppendResult, MergeTargetInput, TaskQueues
+    from activities.types import (
+        AppendInput,
+        AppendResult,
+        MergeTargetInput,
+        StepRequest,
+        TaskQueues,
+    )
     from domain import commands as c
     from domain.case import CaseState, decide, evolve, initial_state
     from domain.codec import to_record
@@ -52,6 +58,9 @@ LADDER_PATCH = "escalation-ladder"
 # Cases started before it append each step's events through the activity that
 # activities.legacy names; since, through their side's one append.
 SIDE_PATCH = "append-by-side"
+# Cases started before it accepted input the rules of domain.inputs now refuse: their
+# history replays as decided then. Validators (never replayed) always check.
+INPUT_RULES_PATCH = "input-rules"
 
 APPEND_OF_SIDE: dict[Side, tuple[str, str]] = {
     Side.SUPERVISION: ("append_supervision", TaskQueues.SUPERVISION),
@@ -134,10 +143,11 @@ class CaseWorkflow:
             if err.type not in (WrongStage.__name__, DeadlineNotReached.__name__):
                 raise
 
-    async def _apply(self, command: c.Command) -> list[Event]:
+    async def _apply(self, command: c.Command, request: StepRequest | None = None) -> list[Event]:
         async with self._lock:
+            checked = workflow.patched(INPUT_RULES_PATCH)
             try:
-                events = decide(self._state, command, workflow.now())
+                events = decide(self._state, command, workflow.now(), check_inputs=checked)
             except DomainError as err:
                 raise refusal(err) from None
             if isinstance(command, c.MergeCase):
@@ -148,7 +158,7 @@ class CaseWorkflow:
             records = [to_record(ev) for ev in events]
             result: AppendResult = await self._run(
                 activity,
-                AppendInput(self._state.case_id, self._state.version, records),
+                AppendInput(self._state.case_id, self._state.version, records, request),
                 queue,
                 AppendResult,
             )
@@ -234,16 +244,19 @@ class CaseWorkflow:
 
     # Human steps: one dynamic update, named after the step, validated by the decider.
 
+    # Each takes the command and, from clients that send one, the StepRequest (its
+    # idempotency key; the update's id is made of the same key).
+
     @workflow.update(dynamic=True)
     async def step(self, name: str, args: Sequence[RawValue]) -> ActionResult:
-        command = self._command(name, args)
+        command, request = self._command(name, args)
         await workflow.wait_condition(lambda: self._state.reported)
-        events = await self._apply(command)
-        return self._result(events)
+        events = await self._apply(command, request)
+        return self._result(events, request)
 
     @step.validator
     def _validate_step(self, name: str, args: Sequence[RawValue]) -> None:
-        command = self._command(name, args)
+        command, _ = self._command(name, args)
         if not self._state.reported:
             return  # the handler waits for the report and decides then
         try:
@@ -251,23 +264,27 @@ class CaseWorkflow:
         except DomainError as err:
             raise refusal(err) from None
 
-    def _command(self, name: str, args: Sequence[RawValue]) -> c.Command:
+    def _command(self, name: str, args: Sequence[RawValue]) -> tuple[c.Command, StepRequest | None]:
         kind = HUMAN_STEPS.get(name)
         if kind is None:
             raise refusal(InvalidCommand(f"{name!r} is not a step of a case"))
-        if len(args) != 1:
+        if len(args) not in (1, 2):
             raise refusal(InvalidCommand(f"step {name} takes one {kind.__name__}"))
+        converter = workflow.payload_converter()
         try:
-            command = workflow.payload_converter().from_payload(args[0].payload, kind)
+            command = converter.from_payload(args[0].payload, kind)
+            request = converter.from_payload(args[1].payload, StepRequest) if args[1:] else None
         except Exception as exc:
             raise refusal(
                 InvalidCommand(f"step {name}: malformed {kind.__name__}: {exc}")
             ) from None
         if not isinstance(command, kind):
             raise refusal(InvalidCommand(f"step {name} takes a {kind.__name__}"))
-        return command
+        if request is not None and request.step != name:
+            raise refusal(InvalidCommand(f"step {name} sent with a request of {request.step}"))
+        return command, request
 
-    def _result(self, events: list[Event]) -> ActionResult:
+    def _result(self, events: list[Event], request: StepRequest | None) -> ActionResult:
         s = self._state
         return ActionResult(
             case_id=s.case_id,
@@ -276,6 +293,8 @@ class CaseWorkflow:
             stage=s.stage.value if s.stage else "",
             stage_due_at=s.stage_due_at,
             events=[ev.type for ev in events],
+            request_key=request.key if request else "",
+            fingerprint=request.fingerprint if request else "",
         )
 
     @workflow.query

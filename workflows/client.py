@@ -25,7 +25,7 @@ from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy, W
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.types import TaskQueues
+from activities.types import StepRequest, TaskQueues
 from domain import commands as c
 from domain.case import decide, initial_state
 from domain.errors import DomainError, InvalidCommand, WrongStage
@@ -78,9 +78,13 @@ def check_case_id(case_id: str) -> str:
     return case_id
 
 
+# Refusals of the activities, as the domain's errors: data the store refused is bad input.
+_ACTIVITY_REFUSALS: dict[str, type[DomainError]] = {"DataRefused": InvalidCommand}
+
+
 def domain_error(err: ApplicationError) -> DomainError:
     """The domain's own error for a refusal that crossed Temporal as an ApplicationError."""
-    found: type[DomainError] = DomainError
+    found: type[DomainError] = _ACTIVITY_REFUSALS.get(err.type or "", DomainError)
     pending: list[type[DomainError]] = [DomainError]
     while pending:  # every subclass, also those defined in other domain modules
         cls = pending.pop()
@@ -190,15 +194,25 @@ async def _earlier_report(client: Client, case_id: str, report: c.ReportCase) ->
     return ReportReceipt(case_id=case_id, workflow_id=handle.id, run_id=run_id, created=False)
 
 
-async def act(client: Client, case_id: str, command: c.Command) -> ActionResult:
-    """Perform one human step on a case; a refusal raises the domain's error."""
+async def act(
+    client: Client, case_id: str, command: c.Command, request: StepRequest | None = None
+) -> ActionResult:
+    """Perform one human step on a case; a refusal raises the domain's error.
+
+    With a ``request``, its key is the update's id: Temporal answers the same id again
+    with the first outcome, without running the step twice (also after the workflow
+    completed, and across worker and server restarts; docs/architecture.md)."""
     update = STEP_OF.get(type(command))
     if update is None:
         raise InvalidCommand(f"{type(command).__name__} is not a human step")
     handle = client.get_workflow_handle(workflow_id(case_id))
     try:
         result: ActionResult = await handle.execute_update(
-            update, command, result_type=ActionResult, rpc_timeout=RPC_TIMEOUT
+            update,
+            args=[command] if request is None else [command, request],
+            id=request.key if request is not None else None,
+            result_type=ActionResult,
+            rpc_timeout=RPC_TIMEOUT,
         )
     except WorkflowUpdateFailedError as exc:
         if isinstance(exc.cause, ApplicationError):

@@ -58,6 +58,10 @@ class ActionResult:
     stage: str
     stage_due_at: datetime | None
     events: list[str] = field(default_factory=list)
+    # The request it answers (activities.types.StepRequest): a repeated key is told from a
+    # reused one by the fingerprint. Empty for steps sent without one (older clients).
+    request_key: str = ""
+    fingerprint: str = ""
 
 
 @dataclass

@@ -1,10 +1,14 @@
-"""Acting on a case: one route per human step, all through ``perform`` and the application
-service (``CaseService.act``).
+"""Acting on a case: one route per person's step, derived from the step declarations
+(``POST /v1/cases/{case_id}/<step>``, body ``api.steps.STEP_BODIES``), all through
+``perform`` and the application service (``CaseService.act``).
 
-Order of checks: authentication (401), jurisdiction over the case (404, as if it did not
-exist), the photos named (422), then the domain's own rules inside the workflow's update
-validator: role (403), stage (409), fields and org unit (422 / 403). The actor is the
-authenticated caller.
+Order of checks: authentication (401), the body and every text in it (422, naming the
+field), jurisdiction over the case (404, as if it did not exist), the photos named (422),
+then the domain's own rules inside the workflow's update validator: role (403), stage
+(409), fields and org unit (422 / 403). The actor is the authenticated caller.
+
+Every step takes an ``Idempotency-Key`` header: the same key from the same user on the
+same case answers the first result and records nothing new (``application.requests``).
 """
 
 # No "from __future__ import annotations": the endpoints built below are annotated with
@@ -12,20 +16,38 @@ authenticated caller.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Header, Response
 
 from api.auth import Caller
 from api.problems import PROBLEM_RESPONSES
 from api.schemas import ActionOut
 from api.site import GeoPosition, parse_position
-from api.steps import StepBody, body_is_optional
-from application.cases import CALLER
+from api.steps import STEP_BODIES, StepBody, body_is_optional, describe
 from application.context import Services, services
 from application.principals import Principal
-from domain.case import COMMAND_LABELS
-from workflows.steps import HUMAN_STEPS
+from application.requests import KEY_RULE, new_idempotency_key
+from domain.steps import Step
 
 Svc = Annotated[Services, Depends(services)]
+
+IDEMPOTENCY_KEY = (
+    "Makes the step safe to retry: the same key from the same user on the same case "
+    "answers the first result again and records nothing new (also after restarts); the "
+    "same key with another step or other input is refused (422 idempotency_key_reused). "
+    f"Generate one per intended step ({KEY_RULE}) and send it again only to retry that "
+    "step. Without it the server makes one (answered in the response's Idempotency-Key "
+    "header), and a retry would be a new request."
+)
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description=IDEMPOTENCY_KEY,
+        max_length=128,
+        pattern=r"^[\x21-\x7e]+$",
+        examples=["5f0c9a9e-5d1b-4c3e-9f7a-2b8f0b6d1e42"],
+    ),
+]
 
 
 async def perform(
@@ -34,10 +56,14 @@ async def perform(
     case_id: str,
     step: str,
     body: StepBody,
+    key: str | None,
+    response: Response,
     position: str | None = None,
 ) -> ActionOut:
     site = parse_position(position)
-    result = await svc.cases.act(who, case_id, step, body.command(CALLER), site=site)
+    key = key or new_idempotency_key()
+    response.headers["Idempotency-Key"] = key
+    result = await svc.cases.act(who, case_id, step, body.command(), idempotency_key=key, site=site)
     return ActionOut(
         case_id=result.case_id,
         version=result.version,
@@ -48,13 +74,10 @@ async def perform(
     )
 
 
-def add_step_route(
-    router: APIRouter, step: str, model: type[StepBody], *, path: str = "", summary: str = ""
-) -> None:
-    """``POST /v1/cases/{case_id}/<path or step>`` taking ``model`` as its body."""
-    label = COMMAND_LABELS[HUMAN_STEPS[step]]
-    doc = (model.__doc__ or "").strip()
-    description = f"{label}. {doc}" if doc and not doc.startswith("!") else label
+def add_step_route(router: APIRouter, step: Step, *, path: str = "") -> None:
+    """``POST /v1/cases/{case_id}/<path or step name>`` taking the step's derived body."""
+    model = STEP_BODIES[step.name]
+    name = step.name
 
     if body_is_optional(model):
 
@@ -62,10 +85,14 @@ def add_step_route(
             case_id: str,
             who: Caller,
             svc: Svc,
+            response: Response,
             body: Annotated[model | None, Body()] = None,  # type: ignore[valid-type]
+            idempotency_key: IdempotencyKey = None,
             position: GeoPosition = None,
         ) -> ActionOut:
-            return await perform(svc, who, case_id, step, body or model(), position)
+            return await perform(
+                svc, who, case_id, name, body or model(), idempotency_key, response, position
+            )
 
     else:
 
@@ -73,18 +100,20 @@ def add_step_route(
             case_id: str,
             who: Caller,
             svc: Svc,
+            response: Response,
             body: Annotated[model, Body()],  # type: ignore[valid-type]
+            idempotency_key: IdempotencyKey = None,
             position: GeoPosition = None,
         ) -> ActionOut:
-            return await perform(svc, who, case_id, step, body, position)
+            return await perform(svc, who, case_id, name, body, idempotency_key, response, position)
 
     router.add_api_route(
-        f"/v1/cases/{{case_id}}/{path or step}",
+        f"/v1/cases/{{case_id}}/{path or name}",
         endpoint,
         methods=["POST"],
         response_model=ActionOut,
-        summary=summary or label,
-        description=description,
-        operation_id=f"case_{(path or step)}",
+        summary=step.label,
+        description=describe(step),
+        operation_id=f"case_{path or name}",
         responses=PROBLEM_RESPONSES,
     )

@@ -12,12 +12,12 @@ from api.auth import Caller
 from api.problems import PROBLEM_RESPONSES
 from api.routes.actions import add_step_route
 from api.schemas import CaseDetail
-from api.steps import STEP_BODIES
 from api.timeline import case_detail
 from application.context import Services, services
 from application.photos import photo_kinds, photos_named
 from application.principals import Principal
 from application.read_models import case_view
+from domain.steps import UPDATE_STEPS
 
 router = APIRouter(tags=["cases"], responses=PROBLEM_RESPONSES)
 
@@ -38,5 +38,5 @@ async def get_case(
     return await run_in_threadpool(read_case, svc, who, case_id)
 
 
-for _step, _model in STEP_BODIES.items():
-    add_step_route(router, _step, _model)
+for _step in UPDATE_STEPS.values():
+    add_step_route(router, _step)

@@ -10,6 +10,7 @@ grids he patrols.
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Response
@@ -20,31 +21,51 @@ from api.auth import gate
 from api.problems import PROBLEM_RESPONSES, Problem
 from api.routes.actions import add_step_route
 from api.schemas import CaseDetail, Limit, Offset, Page, ReportAccepted, TaskOut, case_out
-from api.steps import VerificationBody
+from api.steps import text_type, texts_type
 from api.timeline import case_detail
 from application.authz import Use
 from application.cases import NewReport
 from application.context import Services, services
 from application.principals import Principal
 from application.read_models import tasks
+from domain import commands as c
 from domain.events import Location
+from domain.inputs import rule_of
+from domain.sources import FRONT_END_SOURCES, Source
+from domain.steps import UPDATE_STEPS
+from domain.text import TextRule
 
 router = APIRouter(tags=["grid workers"], responses=PROBLEM_RESPONSES)
 Svc = Annotated[Services, Depends(services)]
 
 
+def _rule(name: str) -> TextRule:
+    """The rule of a text of the report, as its field of ReportCase declares it."""
+    return rule_of(c.ReportCase, name)
+
+
+# Sources a report may name (domain.sources); open311 is set by the Open311 front end.
+StatedSource = Enum(  # type: ignore[misc]
+    "StatedSource",
+    {s.name: s.value for s in Source if s not in FRONT_END_SOURCES},
+    type=str,
+)
+
+
 class LocationIn(BaseModel):
     lon: float = Field(ge=-180, le=180, description="WGS84 longitude")
     lat: float = Field(ge=-90, le=90, description="WGS84 latitude")
-    address: str = ""
+    address: text_type(rule_of(Location, "address")) = ""  # type: ignore[valid-type]
 
 
 class SelfHandledIn(BaseModel):
     """自行处置: fixed on the spot; the center reviews it."""
 
     model_config = ConfigDict(extra="forbid")
-    result: str = Field(min_length=1, description="What was done")
-    photos: list[str] = []
+    result: text_type(_rule("self_handling_result"), required=True) = Field(  # type: ignore[valid-type]
+        description="What was done"
+    )
+    photos: texts_type(_rule("result_photos")) = []  # type: ignore[valid-type]
 
 
 class ReportIn(BaseModel):
@@ -53,13 +74,19 @@ class ReportIn(BaseModel):
     report_id: str | None = Field(
         None, description="Client report id; else the Idempotency-Key header"
     )
-    category: str = Field(min_length=1, examples=["E0101"])
-    description: str = Field(min_length=1)
+    category: text_type(_rule("category"), required=True) = Field(  # type: ignore[valid-type]
+        examples=["E0101"]
+    )
+    description: text_type(_rule("description"), required=True)  # type: ignore[valid-type]
     location: LocationIn | None = None
-    grid: str = Field("", description="15-digit unit grid; located from the point if omitted")
-    photos: list[str] = []
-    source: str | None = Field(
-        None, description="Intake channel; acceptors only (default hotline_12345)"
+    grid: text_type(_rule("grid")) = Field(  # type: ignore[valid-type]
+        "", description="15-digit unit grid; located from the point if omitted"
+    )
+    photos: texts_type(_rule("photos")) = []  # type: ignore[valid-type]
+    source: StatedSource | None = Field(
+        None,
+        description="Intake channel: a grid worker's is grid_worker (the default for him); "
+        "an acceptor's one of the public channels (default hotline_12345)",
     )
     self_handled: SelfHandledIn | None = None
 
@@ -109,7 +136,7 @@ async def report(
         grid=body.grid,
         location=location,
         photos=body.photos,
-        source=body.source,
+        source=body.source.value if body.source else None,
         self_handled=handled.result if handled else None,
         result_photos=handled.photos if handled else (),
     )
@@ -142,4 +169,4 @@ def my_tasks(
 
 # 核实 under the name a grid worker's app uses; 核查 is the generic `check` step
 # (api.routes.cases), with the same jurisdiction and rules.
-add_step_route(router, "record_verification", VerificationBody, path="verification")
+add_step_route(router, UPDATE_STEPS["record_verification"], path="verification")

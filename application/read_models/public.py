@@ -2,11 +2,13 @@
 with the address and photos of their report (``CaseReported``, always version 1) and the
 time of their latest event. Nobody signs in for them; nobody's identity is in them.
 
-Public cases are those a member of the public brought in: through an Open311 client
-(``open311``) or the 12345 hotline (``hotline_12345``). A grid worker's own patrol reports
-are the center's internal work and are not listed; asked for by id they answer 404, as if
-they did not exist. What is shown of a listed case follows ``domain.disclosure``: a hotline
-caller's place is coarsened and his words withheld (docs/privacy.md).
+Public cases are those a member of the public brought in (``domain.sources.
+CITIZEN_SOURCES``): through an Open311 client (``open311``), the 12345 hotline, the web
+portal or WeChat. A grid worker's own patrol reports, video patrol, leaders' instructions
+and media reports are the center's internal work and are not listed; asked for by id they
+answer 404, as if they did not exist. What is shown of a listed case follows
+``domain.disclosure``: a hotline (web, WeChat) caller's place is coarsened and his words
+withheld (docs/privacy.md).
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from sqlalchemy import ColumnElement, Engine, and_, func, select
 from sqlalchemy.orm import aliased
 
 from domain.disclosure import public_place, public_words
+from domain.sources import CITIZEN_SOURCES, Source
 from store.models import CaseRow, EventRow
 
-OPEN311_SOURCE = "open311"
-PUBLIC_SOURCES = (OPEN311_SOURCE, "hotline_12345")
+OPEN311_SOURCE = Source.OPEN311.value
+PUBLIC_SOURCES = tuple(sorted(s.value for s in CITIZEN_SOURCES))
 MAX_REQUESTS = 1000  # the spec's suggested cap on one GET requests answer
 # The case's state as it is shown to anyone (no place, words or identity in it).
 _STATE = (

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from sqlalchemy import Engine, and_, case, or_, select, true
 
-from application.authz import Use, assigned_verifications, require, scope
+from application.authz import Use, open_verifications, require, scope
 from application.errors import Forbidden, Invalid
 from application.read_models.rows import OPEN, C, Page, cases, page
 from store.users import Principal
@@ -32,11 +32,7 @@ def tasks(engine: Engine, who: Principal, limit: int, offset: int) -> Page:
     """A grid worker's verify (核实) and check (核查) tasks, the soonest due first; each row
     has ``task``: verify or check."""
     require(who, Use.TASKS)
-    verify = and_(
-        C.stage == "verify",
-        C.verification == "requested",
-        C.case_id.in_(assigned_verifications(who.user_id)),
-    )
+    verify = open_verifications(who.user_id)
     mine = true() if who.unbounded else C.grid.in_(who.units)
     check = and_(C.stage == "check", mine)
     task = case((C.stage == "verify", "verify"), else_="check").label("task")

@@ -5,9 +5,10 @@ type: its name (the workflow update and the API path), its CLI name, its labels,
 that may take it, the stages it needs, its side (supervision or disposal: which worker
 records its events), whether a person or the engine takes it, the events it emits with
 their labels and notices, what it requires of the case and the actor before any input is
-looked at (``requires``), and the decision itself. ``domain.steps`` collects the
-declarations; the decider, the workflow's routing, the timeline's labels and the notices
-are derived from them.
+looked at (``requires``), what it requires of the input beyond each field's own rule
+(``checks``: a report's source for its reporter's role, an extension's bounds), and the
+decision itself. ``domain.steps`` collects the declarations; the decider, the workflow's
+routing, the timeline's labels and the notices are derived from them.
 """
 
 from __future__ import annotations
@@ -71,10 +72,15 @@ class Emits:
 
 
 Requirement = Callable[[CaseState, Actor], None]
+InputCheck = Callable[[CaseState, Any, datetime], None]
 Decision = Callable[[CaseState, Any, datetime], list[Event]]
 
 
 def nothing_required(state: CaseState, actor: Actor) -> None:
+    return None
+
+
+def no_input_check(state: CaseState, command: Any, now: datetime) -> None:
     return None
 
 
@@ -94,6 +100,8 @@ class Step:
     # The events of the command, after role, stage and ``requires`` were checked.
     decide: Decision
     cli_name: str = ""  # `gridcase case <cli>`, when not the name with dashes
+    # The input beyond each field's rule (raises InvalidCommand); see domain.case.decide.
+    checks: InputCheck = no_input_check
 
     @property
     def label(self) -> str:
@@ -139,6 +147,7 @@ def step(
     human: bool = True,
     cli: str = "",
     requires: Requirement = nothing_required,
+    checks: InputCheck = no_input_check,
 ) -> Callable[
     [Callable[[CaseState, C, datetime], list[Event]]],
     Callable[[CaseState, C, datetime], list[Event]],
@@ -162,6 +171,7 @@ def step(
                 requires=requires,
                 decide=decide,
                 cli_name=cli,
+                checks=checks,
             )
         )
         return decide

@@ -7,9 +7,10 @@ from datetime import datetime
 
 from domain import commands as c
 from domain import events as e
-from domain.calendar import TimeLimit, TimeUnit
+from domain.calendar import CalendarNotCovered, TimeLimit, TimeUnit
 from domain.errors import InvalidCommand, WrongStage
 from domain.roles import Actor, Role
+from domain.rules import CaseRules
 from domain.stages import DEPARTMENT_STAGES, Stage
 from domain.state import CaseState
 from domain.steps.common import (
@@ -104,6 +105,36 @@ def _may_ask_for_extension(state: CaseState, actor: Actor) -> None:
         )
 
 
+def _amount(text: str) -> TimeLimit:
+    try:
+        return TimeLimit.parse(text)
+    except ValueError as exc:
+        raise InvalidCommand(f"extension amount: {exc}") from None
+
+
+def _no_longer(rules: CaseRules, now: datetime, amount: TimeLimit, most: TimeLimit) -> bool:
+    """In the same unit, by amount; in another, by the deadline each gives from ``now``,
+    or by nominal length where the case's calendar cannot say (or the amount is absurd)."""
+    if amount.unit is most.unit:
+        return amount.amount <= most.amount
+    try:
+        return rules.add(now, amount) <= rules.add(now, most)
+    except (CalendarNotCovered, OverflowError):
+        day = rules.working_calendar.working_day_seconds
+        return amount.nominal_seconds(day) <= most.nominal_seconds(day)
+
+
+def _extension_within_policy(state: CaseState, cmd: c.RequestExtension, now: datetime) -> None:
+    """An extension asks for at most the policy's ``max_extension`` (and, as every time
+    limit, for more than nothing)."""
+    most = state.rules.max_extension
+    if not _no_longer(state.rules, now, _amount(cmd.amount), most):
+        raise InvalidCommand(
+            f"extension amount {cmd.amount.strip()} is more than one extension may ask for: "
+            f"at most {most} ({most.label_zh}, the policy's max_extension)"
+        )
+
+
 @step(
     c.RequestExtension,
     "request_extension",
@@ -113,13 +144,11 @@ def _may_ask_for_extension(state: CaseState, actor: Actor) -> None:
     stages={Stage.HANDLE},
     side=D,
     requires=_may_ask_for_extension,
+    checks=_extension_within_policy,
     emits=[Emits(e.ExtensionRequested, "延期申请", "extension requested")],
 )
 def _request_extension(state: CaseState, cmd: c.RequestExtension, now: datetime) -> list[e.Event]:
-    try:
-        amount = str(TimeLimit.parse(cmd.amount))
-    except ValueError as exc:
-        raise InvalidCommand(f"extension amount: {exc}") from None
+    amount = str(_amount(cmd.amount))
     return [
         e.ExtensionRequested(
             **stamp(state, cmd.actor, now),

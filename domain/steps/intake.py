@@ -11,6 +11,7 @@ from domain import events as e
 from domain.errors import InvalidCommand, NotYourCase, WrongStage
 from domain.roles import Actor, Role
 from domain.rules import DEFAULT_RULES, DEFAULT_STAGE_LIMITS, CaseRules, rules_from_seconds
+from domain.sources import source_of
 from domain.stages import Stage
 from domain.state import CaseState
 from domain.steps.common import CENTER_FILERS, NO_CLOCK, OPEN_STAGES, clock, text
@@ -39,6 +40,11 @@ def _rules_of(cmd: c.ReportCase) -> CaseRules:
     return rules
 
 
+def _source_of_reporter(state: CaseState, cmd: c.ReportCase, now: datetime) -> None:
+    """A report comes from a source its reporter's role may use (``domain.sources``)."""
+    source_of(cmd.actor.role, cmd.source)
+
+
 @step(
     c.ReportCase,
     "report",
@@ -51,6 +57,7 @@ def _rules_of(cmd: c.ReportCase) -> CaseRules:
         Emits(e.CaseReported, "上报", "reported"),
         Emits(e.CaseSelfHandled, "自行处置", "self-handled"),
     ],
+    checks=_source_of_reporter,
 )
 def _report(state: CaseState, cmd: c.ReportCase, now: datetime) -> list[e.Event]:
     if cmd.location is not None:

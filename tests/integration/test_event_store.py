@@ -15,7 +15,7 @@ from domain.case import decide, evolve, fold, initial_state
 from domain.codec import to_record
 from domain.events import Event
 from store.db import make_engine
-from store.errors import CaseNotFound, ConcurrencyConflict, StoreError
+from store.errors import CaseNotFound, ConcurrencyConflict, DataRefused, StoreError
 from store.event_store import EventStore, Notice
 from store.projections import case_row_values, rebuild_cases
 from tests.conftest import new_case_id
@@ -94,8 +94,12 @@ def test_malformed_appends_write_nothing(store: EventStore) -> None:
         store.append("another-case", 0, [record])
     with pytest.raises(StoreError, match="run on from the expected version"):
         store.append(case_id, 0, [{**record, "version": 2}])
-    with pytest.raises(LookupError, match="unknown event type"):
+    with pytest.raises(DataRefused, match="cannot be read back: unknown event type"):
         store.append(case_id, 0, [{**record, "type": "CaseTeleported"}])
+    # What PostgreSQL itself refuses (a NUL in a text of the JSONB data) is permanent too.
+    poisoned = {**record, "data": {**record["data"], "description": "NUL\x00"}}
+    with pytest.raises(DataRefused, match="PostgreSQL refused the events"):
+        store.append(case_id, 0, [poisoned])
     with pytest.raises(StoreError, match="at least one"):
         store.append(case_id, 0, [])
     assert store.events(case_id) == []

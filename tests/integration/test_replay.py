@@ -5,6 +5,7 @@ GRIDCASE_RECORD_HISTORIES=1; they are added next to the old ones, never replacin
 from __future__ import annotations
 
 import os
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
+from activities.types import StepRequest
 from domain import commands as c
 from domain.rules import CaseRules
 from domain.stages import SupervisionLevel
@@ -25,6 +27,7 @@ from workers.run import sandbox_runner
 from workflows import client as cases
 from workflows.case import CaseWorkflow
 from workflows.converter import DATA_CONVERTER
+from workflows.steps import STEP_OF
 from workflows.types import CaseInput, CaseResult
 
 HISTORIES = Path(__file__).parent.parent / "histories"
@@ -82,7 +85,7 @@ async def test_record_histories(client: Client, store: EventStore) -> None:
         for i, command in enumerate(steps):
             if i == 1:  # the same report again, as a client retrying does (v4 on)
                 await cases.report_case(client, case_id, report(), datetime.now(UTC))
-            await cases.act(client, case_id, command)
+            await act(client, case_id, command)
         await save(client, case_id, f"{tag}-{name}")
     # Overdue, then acted on and closed.
     case_id = new_case_id("overdue")
@@ -91,7 +94,7 @@ async def test_record_histories(client: Client, store: EventStore) -> None:
     )
     await eventually(lambda: store.case(case_id)["stage_overdue"])
     for command in main_line():
-        await cases.act(client, case_id, command)
+        await act(client, case_id, command)
     await save(client, case_id, f"{tag}-overdue")
     if tag == "v1":
         return
@@ -106,10 +109,10 @@ async def test_record_histories(client: Client, store: EventStore) -> None:
     )
     await cases.report_case(client, case_id, report(rules=rules), datetime.now(UTC))
     for command in main_line()[:2]:
-        await cases.act(client, case_id, command)
+        await act(client, case_id, command)
     await eventually(lambda: store.case(case_id)["supervision_level"] == "red", timeout=30)
     for command in main_line()[2:]:
-        await cases.act(client, case_id, command)
+        await act(client, case_id, command)
     await save(client, case_id, f"{tag}-ladder")
     # Self-handling, reviewed.
     case_id = new_case_id("self")
@@ -117,8 +120,14 @@ async def test_record_histories(client: Client, store: EventStore) -> None:
         rules=CaseRules(self_handling=True), self_handled=True, self_handling_result="swept"
     )
     await cases.report_case(client, case_id, self_handled, datetime.now(UTC))
-    await cases.act(client, case_id, c.ReviewSelfHandling(actor=LEADER, approve=True))
+    await act(client, case_id, c.ReviewSelfHandling(actor=LEADER, approve=True))
     await save(client, case_id, f"{tag}-self-handling")
+
+
+async def act(client: Client, case_id: str, command: c.Command) -> None:
+    """A step as the application sends it: with its request (an idempotency key)."""
+    key = f"recorder/{uuid.uuid4()}"
+    await cases.act(client, case_id, command, StepRequest(key, STEP_OF[type(command)], "recorded"))
 
 
 async def save(client: Client, case_id: str, name: str) -> None:

@@ -95,7 +95,7 @@ def reports() -> st.SearchStrategy[c.ReportCase]:
         ),
         actors,
         rules_st,
-        st.sampled_from(["grid_worker", "hotline_12345"]),
+        st.sampled_from(["grid_worker", "hotline_12345", "open311", "<script>", ""]),
         st.booleans(),
         st.sampled_from(["", "picked it up"]),
     )
@@ -233,6 +233,10 @@ class Model:
             return False
         if isinstance(cmd, c.ReportCase):
             if self.stage is not None or not filled(cmd.source):
+                return False
+            # A grid worker reports from patrol only; an acceptor from a public channel.
+            public = cmd.source in ("hotline_12345", "open311")
+            if not (cmd.source == "grid_worker" if cmd.actor.role is G else public):
                 return False
             if not cmd.self_handled:
                 return True

@@ -60,8 +60,11 @@ def test_an_old_record_reads_back_and_is_recorded_the_same_way() -> None:
     assert isinstance(event, CaseReported)
     assert event.rules.approval_limit == TimeLimit(1, TimeUnit.WORKING_HOURS)
     recorded = to_record(event)["data"]["rules"]
-    # Same keys and text as before, less the retired default_department.
-    assert recorded == {k: v for k, v in OLD_RULES.items() if k != "default_department"}
+    # Same keys and text as before, less the retired default_department, plus the rules
+    # added since with their defaults (max_extension).
+    assert recorded == {k: v for k, v in OLD_RULES.items() if k != "default_department"} | {
+        "max_extension": "30 working_days"
+    }
     assert from_record(to_record(event)) == event
 
 
@@ -105,6 +108,7 @@ def test_policy_file_form_round_trips_and_builds_the_rules_of_a_case() -> None:
         "yellow_card_after",
         "red_card_after",
         "max_extensions",
+        "max_extension",
         "bundle_disposal",
         "backlog_after",
         "reply_limit",

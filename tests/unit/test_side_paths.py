@@ -281,7 +281,7 @@ def test_self_handling_needs_the_category_to_allow_it_a_grid_worker_and_a_result
     with pytest.raises(InvalidCommand, match="may not be self-handled"):
         decide(fresh, self_handled_report(rules=PLAIN), T0)
     with pytest.raises(InvalidCommand, match="only a grid worker"):
-        decide(fresh, self_handled_report(actor=ACCEPTOR), T0)
+        decide(fresh, self_handled_report(actor=ACCEPTOR, source="hotline_12345"), T0)
     with pytest.raises(InvalidCommand, match="on the spot"):
         decide(fresh, self_handled_report(self_handling_result=" "), T0)
     with pytest.raises(WrongRole, match="handler"):

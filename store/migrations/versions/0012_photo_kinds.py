@@ -1,8 +1,8 @@
 """What each photo shows (domain.photo_kinds): 近景 near, 远景 far, 处置前 before, 处置后 after;
 NULL for a photo uploaded without a kind (and for every photo before this migration).
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2027-02-01
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
