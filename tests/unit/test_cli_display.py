@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from application.principals import OPERATOR
-from domain import commands as c
 from domain.kpi import COUNTS, RATES, KpiRow, ObjectKind, Period, PeriodKind, Ratio
-from domain.roles import Actor, Role
+from domain.steps import UPDATE_STEPS
 from gridcase import cli_case, cli_kpi
 from gridcase.cli_kpi import NOTHING_DUE_YET
 from gridcase.render import when
@@ -32,8 +31,8 @@ def test_step_output_shows_the_deadline_like_case_show(
     result = ActionResult("r-0001", 3, "open", "sign_for", DUE, ["CaseDispatched"])
     monkeypatch.setattr(cli_case, "run", lambda work: result)
     monkeypatch.setattr(cli_case, "principal", lambda text: OPERATOR)
-    dispatcher = Actor(id="disp-01", role=Role.DISPATCHER)
-    cli_case._act("r-0001", c.DispatchCase(actor=dispatcher, department="sanitation"))
+    dispatch = UPDATE_STEPS["dispatch"]
+    cli_case._act("r-0001", "dispatcher:disp-01", dispatch, {"department": "sanitation"}, None)
     assert "due 2026-03-02 09:30:00 +0800" in capsys.readouterr().out
 
 
