@@ -18,17 +18,17 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from api.auth import Caller
-from api.problems import Problem
 from application.authz import scope
 from application.context import Services, services
+from application.principals import Principal
 from application.read_models.rows import OPEN, C, seen_by
 from domain.photo_kinds import CHECK_KINDS, PHOTO_KINDS, REPORT_KINDS
+from store.users import TokenExpired
 from web import STATIC_DIR
 from web.auth import client_address, sign_in
 from web.pages import page
@@ -92,13 +92,39 @@ def manifest() -> Response:
     )
 
 
+def bearer(request: Request, svc: Svc) -> Principal:
+    """The grid worker behind ``Authorization: Bearer``, as the API authenticates him
+    (``UserStore.authenticate``); 401 otherwise (the app asks him to sign in again), 403
+    for another role."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    try:
+        found = svc.users.authenticate(token) if scheme.lower() == "bearer" and token else None
+    except TokenExpired:
+        found = None
+    if found is None:
+        raise HTTPException(401, "sign in again", headers={"WWW-Authenticate": "Bearer"})
+    if found.role != APP_ROLE:
+        raise HTTPException(403, "the mobile app is for grid workers (网格员)")
+    return found
+
+
+Caller = Annotated[Principal, Depends(bearer)]
+
+
+def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+    """An RFC 9457 problem, as the API answers."""
+    body = {"type": "about:blank", "title": detail, "status": status, "code": code}
+    return JSONResponse(
+        {**body, "detail": detail, **extra},
+        status_code=status,
+        media_type="application/problem+json",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 class TokenIn(BaseModel):
     user_id: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
-
-
-def _refused(status: int, code: str, detail: str, **extra: Any) -> Problem:
-    return Problem(status, code, detail, **extra)
 
 
 @router.post("/m/api/token")
@@ -109,15 +135,15 @@ def issue_token(body: TokenIn, request: Request, svc: Svc) -> JSONResponse:
     user_id, address = body.user_id.strip(), client_address(request)
     locked = signing.throttle.locked_until(user_id, address)
     if locked is not None:
-        raise _refused(429, "locked", "too many failed sign-ins", until=locked.isoformat())
+        return problem(429, "locked", "too many failed sign-ins", until=locked.isoformat())
     principal = signing.passwords.check(user_id, body.password)
     if principal is None:
         failure = signing.throttle.record_failure(user_id, address)
         if failure.locked_until is not None:
-            raise _refused(
+            return problem(
                 429, "locked", "too many failed sign-ins", until=failure.locked_until.isoformat()
             )
-        raise _refused(
+        return problem(
             401,
             "wrong_credentials",
             "wrong user id or password",
@@ -125,7 +151,7 @@ def issue_token(body: TokenIn, request: Request, svc: Svc) -> JSONResponse:
         )
     signing.throttle.clear_user(user_id)
     if principal.role != APP_ROLE:
-        raise _refused(403, "not_a_grid_worker", "the mobile app is for grid workers (网格员)")
+        return problem(403, "not_a_grid_worker", "the mobile app is for grid workers (网格员)")
     ttl = timedelta(days=svc.settings.token_ttl_days)
     issued = svc.users.issue_token(user_id, "mobile app", ttl=ttl)
     log.info("mobile_signed_in", user_id=user_id, token_id=issued.id, address=address)
@@ -148,16 +174,10 @@ def sign_out(who: Caller, svc: Svc) -> Response:
     return Response(status_code=204)
 
 
-def _mine(who: Any) -> None:
-    if who.role != APP_ROLE:
-        raise _refused(403, "not_a_grid_worker", "the mobile app is for grid workers (网格员)")
-
-
 @router.get("/m/api/data")
 def app_data(who: Caller, svc: Svc) -> JSONResponse:
     """What the app needs to work with no network: his grids, the categories, the kinds
     of photo and the center's warning distance. The service worker keeps the last copy."""
-    _mine(who)
     intake = svc.intake
     grids: list[dict[str, Any]] = []
     if intake.district is not None:
@@ -203,7 +223,6 @@ def app_data(who: Caller, svc: Svc) -> JSONResponse:
 @router.get("/m/api/cases")
 def open_cases(who: Caller, svc: Svc) -> JSONResponse:
     """His grids' open cases (the soonest due first) for the map."""
-    _mine(who)
     query = (
         select(C.__table__)
         .where(C.status.in_(OPEN), scope(who))
