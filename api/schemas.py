@@ -122,6 +122,9 @@ class TimelineEntry(BaseModel):
 class CaseDetail(CaseOut):
     address: str = ""
     photos: list[str] = []
+    # What each photo of the case (report and steps) shows, where its uploader said:
+    # near 近景, far 远景, before 处置前, after 处置后.
+    photo_kinds: dict[str, str] = {}
     timeline: list[TimelineEntry]
 
 

@@ -29,7 +29,8 @@ from application.steps import CALLER, check_assignee, update_step
 from application.temporal import TemporalGateway, temporal_errors
 from domain import commands as c
 from domain.errors import DomainError
-from domain.events import Location
+from domain.events import Location, SiteFix
+from domain.geo import distance_m
 from domain.inputs import check_inputs
 from domain.roles import Role
 from domain.sources import DEFAULT_SOURCE, listed, stated_sources
@@ -183,13 +184,16 @@ class CaseService:
         command: c.Command,
         *,
         idempotency_key: str | None = None,
+        site: SiteFix | None = None,
     ) -> ActionResult:
         """Take the human step ``step`` (``domain.steps.UPDATE_STEPS``) on a case the
         caller may see, as the caller; a refusal raises the domain's error.
 
         ``idempotency_key``: the same key from the same caller on the same case answers
         the first result and records nothing new (``application.requests``); without
-        one, a new key is made and the step is not repeatable."""
+        one, a new key is made and the step is not repeatable. ``site``: where the
+        caller's phone was (a step on site: 核实, 核查), recorded with its distance to the
+        case's point."""
         declared = update_step(step)
         if declared.command is not type(command):
             raise Invalid(
@@ -207,6 +211,8 @@ class CaseService:
         row = await asyncio.to_thread(visible_case, self.engine, who, case_id)
         await asyncio.to_thread(require_photos, self.engine, who, _photos_of(command))
         command = replace(command, actor=who.actor(grid=row["grid"]))
+        if site is not None:
+            command = on_site(command, row, site, await asyncio.to_thread(self.intakes.get))
         if isinstance(command, c.RequestVerification):
             district = (await asyncio.to_thread(self.intakes.get)).district
             await asyncio.to_thread(check_assignee, self.engine, district, command.assignee)
@@ -245,6 +251,22 @@ def routed(command: c.DispatchCase, case: dict[str, Any], intake: Intake) -> c.D
     return replace(
         command, department=command.department or suggested, suggested_department=suggested
     )
+
+
+def on_site(command: c.Command, case: dict[str, Any], site: SiteFix, intake: Intake) -> c.Command:
+    """The step with where the phone was, its distance to the case's point and whether
+    that is farther than the center's policy allows; only steps taken on site carry it."""
+    if "site" not in {f.name for f in fields(command)}:
+        raise Invalid(
+            f"{type(command).__name__} is not a step on site; send no position with it",
+            code="position_not_taken",
+        )
+    distance = None
+    if case.get("lon") is not None and case.get("lat") is not None:
+        distance = round(distance_m((site.lon, site.lat), (case["lon"], case["lat"])), 1)
+    limit = intake.policy.site_distance_warning_m
+    fix = replace(site, distance_m=distance, far=distance is not None and distance > limit)
+    return replace(command, site=fix)  # type: ignore[call-arg]
 
 
 def _source(who: Principal, source: str | None) -> str:

@@ -11,8 +11,8 @@ does not tell whether it exists.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import IO
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO, Any
 
 from sqlalchemy import Engine, select
 
@@ -31,6 +31,7 @@ from store.photos import (
     cases_referencing,
     uploaders,
 )
+from store.photos import photo_kinds as photo_kinds
 from store.users import Principal
 
 
@@ -47,6 +48,16 @@ def _in_a_visible_case(engine: Engine, who: Principal, photo_ids: Iterable[str])
             if hit is not None:
                 found.add(photo_id)
     return found
+
+
+def photos_named(details: Mapping[str, Any]) -> list[str]:
+    """The uploaded photos an event's data names (``photos``, ``result_photos``)."""
+    return [
+        p
+        for name in ("photos", "result_photos")
+        for p in details.get(name) or ()
+        if isinstance(p, str) and PHOTO_ID.match(p)
+    ]
 
 
 def require_photos(engine: Engine, who: Principal, photo_ids: Sequence[str]) -> None:

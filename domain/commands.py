@@ -11,7 +11,7 @@ what a person fills in (``domain.inputs``), so forms and CLI commands derive fro
 
 from dataclasses import dataclass, field, replace
 
-from domain.events import Location
+from domain.events import Location, SiteFix
 from domain.inputs import ask, by_application
 from domain.roles import Actor
 from domain.rules import CaseRules
@@ -27,6 +27,7 @@ APPROVE = "Approve or deny the request"
 APPROVE_FLAGS = ("--approve", "--deny")
 DENY_NOTE = "Note (required when denying)"
 AMOUNT = TextRule(32)  # "2 working_days"
+SITE = "Where the phone was, and its distance to the case's point (from the request)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,6 +106,7 @@ class RecordVerification(Command):
     photos: tuple[str, ...] = field(
         default=(), metadata=ask(PHOTO_HELP, option="--photo", text=PHOTOS)
     )
+    site: SiteFix | None = field(default=None, metadata=by_application(SITE))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -261,6 +263,7 @@ class RecordClosureCheck(Command):
     photos: tuple[str, ...] = field(
         default=(), metadata=ask(PHOTO_HELP, option="--photo", text=PHOTOS)
     )
+    site: SiteFix | None = field(default=None, metadata=by_application(SITE))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -31,6 +31,21 @@ class Location:
     address: str = field(default="", metadata=texts(LINE))
 
 
+@dataclass(frozen=True)
+class SiteFix:
+    """Where the grid worker's phone was when he recorded a step on site (核实, 核查): its
+    GPS point and the accuracy the phone reported, and its distance to the case's point
+    (None when the case has no point). ``far``: that distance is more than the center's
+    policy allows (``CenterPolicy.site_distance_warning_m``); a warning, never a refusal,
+    as GPS under trees and between blocks can be off by a street."""
+
+    lon: float
+    lat: float
+    accuracy_m: float | None = None
+    distance_m: float | None = None
+    far: bool = False
+
+
 @dataclass(frozen=True, kw_only=True)
 class Event:
     SCHEMA_VERSION: ClassVar[int] = 1
@@ -111,6 +126,7 @@ class CaseVerified(Event):
     confirmed: bool
     note: str = ""
     photos: tuple[str, ...] = ()
+    site: SiteFix | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -279,6 +295,7 @@ class ClosureCheckPassed(StageOpened):
 
     note: str = ""
     photos: tuple[str, ...] = ()
+    site: SiteFix | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -287,6 +304,7 @@ class ClosureCheckFailed(Event):
 
     note: str
     photos: tuple[str, ...] = ()
+    site: SiteFix | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

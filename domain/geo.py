@@ -24,11 +24,33 @@ from typing import Any
 
 from domain.errors import DomainError
 
-__all__ = ["Area", "BBox", "GridIndex", "PointOutsideGrids", "Polygon", "Ring"]
+__all__ = [
+    "Area",
+    "BBox",
+    "GridIndex",
+    "PointOutsideGrids",
+    "Polygon",
+    "Ring",
+    "distance_m",
+]
 
 Position = tuple[float, float]  # (lon, lat)
 Ring = tuple[Position, ...]  # closed: first position == last, as GeoJSON wants
 BBox = tuple[float, float, float, float]  # (min lon, min lat, max lon, max lat)
+
+EARTH_RADIUS_M = 6_371_008.8  # the mean radius (IUGG)
+
+
+def distance_m(a: Position, b: Position) -> float:
+    """Great-circle distance in metres between two (lon, lat) points (haversine on the
+    mean sphere: within 0.5% of the ellipsoid, plenty for "is the phone on site")."""
+    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
 
 # Relative size under which a float cross product may have the wrong sign (a few ulp).
 _EXACT_BELOW = 1e-12

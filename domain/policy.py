@@ -29,8 +29,13 @@ PER_CASE_KEYS = frozenset({"conditions", "urgency", "self_handling", "calendar"}
 # What only the release says (how a case's clock works): recorded, never the policy's.
 RELEASE_KEYS = frozenset({"yellow_in_limit_unit"})
 URGENT_KEY = "urgent_stage_limits"
+# How far (metres) a grid worker's phone may be from the case's point when he verifies or
+# checks it before the step carries a warning (``domain.events.SiteFix.far``).
+SITE_KEY = "site_distance_warning_m"
+DEFAULT_SITE_DISTANCE_WARNING_M = 200.0
 POLICY_KEYS = tuple(
-    [f.name for f in fields(CaseRules) if f.name not in PER_CASE_KEYS | RELEASE_KEYS] + [URGENT_KEY]
+    [f.name for f in fields(CaseRules) if f.name not in PER_CASE_KEYS | RELEASE_KEYS]
+    + [URGENT_KEY, SITE_KEY]
 )
 
 
@@ -40,8 +45,12 @@ class CenterPolicy:
     urgent_stage_limits: dict[str, TimeLimit] = field(
         default_factory=lambda: dict(DEFAULT_URGENT_STAGE_LIMITS)
     )
+    site_distance_warning_m: float = DEFAULT_SITE_DISTANCE_WARNING_M
 
     def __post_init__(self) -> None:
+        warn = self.site_distance_warning_m
+        if isinstance(warn, bool) or not isinstance(warn, (int, float)) or not warn > 0:
+            raise ValueError(f"{SITE_KEY} must be a positive number of metres, got {warn!r}")
         limits_of = {"stage_limits": self.base.stage_limits, URGENT_KEY: self.urgent_stage_limits}
         for key, limits in limits_of.items():
             for stage, limit in limits.items():
@@ -69,14 +78,22 @@ class CenterPolicy:
         base = {
             k: v for k, v in self.base.to_dict().items() if k not in PER_CASE_KEYS | RELEASE_KEYS
         }
-        return base | {URGENT_KEY: {k: str(v) for k, v in self.urgent_stage_limits.items()}}
+        urgent = {k: str(v) for k, v in self.urgent_stage_limits.items()}
+        return base | {URGENT_KEY: urgent, SITE_KEY: self.site_distance_warning_m}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CenterPolicy:
         unknown = set(data) - set(POLICY_KEYS)
         if unknown:
             raise ValueError(f"unknown policy setting(s): {', '.join(sorted(unknown))}")
-        base = CaseRules.from_dict({k: v for k, v in data.items() if k != URGENT_KEY})
-        if URGENT_KEY not in data:
-            return cls(base=base)
-        return cls(base=base, urgent_stage_limits=limits_from_text(URGENT_KEY, data[URGENT_KEY]))
+        base = CaseRules.from_dict(
+            {k: v for k, v in data.items() if k not in (URGENT_KEY, SITE_KEY)}
+        )
+        found = cls(base=base)
+        if URGENT_KEY in data:
+            found = replace(
+                found, urgent_stage_limits=limits_from_text(URGENT_KEY, data[URGENT_KEY])
+            )
+        if SITE_KEY in data:
+            found = replace(found, site_distance_warning_m=data[SITE_KEY])
+        return found

@@ -84,7 +84,9 @@ GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
         **{table: READ for table in _REFERENCE},
         "users": ("SELECT", "UPDATE (password_hash)"),  # a hash of older parameters, renewed
         "user_units": READ,
-        "api_tokens": ("SELECT", "UPDATE (last_used_at)"),  # when a token was last used
+        # When a token was last used; the mobile app's sign-in issues a token and its
+        # sign-out revokes it (web.mobile.auth).
+        "api_tokens": ("SELECT", "INSERT", "UPDATE (last_used_at, revoked_at)"),
         "api_clients": READ,  # Open311 keys
         "web_sessions": READ_WRITE,
         "sign_in_throttle": READ_WRITE,

@@ -68,6 +68,7 @@ class PhotoRow(Base):
         CheckConstraint(
             "content_type IN ('image/jpeg', 'image/png', 'image/webp')", name="content_type_known"
         ),
+        CheckConstraint("kind IN ('near', 'far', 'before', 'after')", name="kind_known"),
     )
 
     hash: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -77,6 +78,8 @@ class PhotoRow(Base):
     uploaded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # What it shows (domain.photo_kinds); the first upload of the bytes says it.
+    kind: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class PhotoTooLarge(StoreError):
@@ -101,6 +104,7 @@ class Photo:
     content_type: str
     uploaded_by: str
     uploaded_at: datetime
+    kind: str | None = None
 
     @property
     def id(self) -> str:
@@ -211,20 +215,27 @@ class PhotoStore:
         return self.directory / digest[:2] / digest[2:4] / digest
 
     def put(
-        self, stream: IO[bytes], *, uploaded_by: str, max_bytes: int, declared: str = ""
+        self,
+        stream: IO[bytes],
+        *,
+        uploaded_by: str,
+        max_bytes: int,
+        declared: str = "",
+        kind: str | None = None,
     ) -> Stored:
         """Store the bytes read from ``stream``: PhotoTooLarge past ``max_bytes``, NotAPhoto
         unless they are a JPEG, PNG or WebP image of the ``declared`` type (if one),
-        UnreadablePhoto if that image does not decode (see ``image_type``)."""
-        kind = declared_type(declared)
+        UnreadablePhoto if that image does not decode (see ``image_type``). ``kind``: what
+        it shows (``domain.photo_kinds``); the same bytes again keep their first kind."""
+        expected = declared_type(declared)
         self.directory.mkdir(parents=True, exist_ok=True)
         fd, temp_name = tempfile.mkstemp(prefix=".upload-", dir=self.directory)
         temp = Path(temp_name)
         try:
             digest, size = self._copy(stream, fd, max_bytes)
             content_type = image_type(temp)
-            if kind and kind != content_type:
-                raise NotAPhoto(f"declared {kind}, but the bytes are {content_type}")
+            if expected and expected != content_type:
+                raise NotAPhoto(f"declared {expected}, but the bytes are {content_type}")
             target = self.path(digest)
             if not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -234,7 +245,13 @@ class PhotoStore:
         with self.engine.begin() as conn:
             inserted = conn.execute(
                 pg_insert(PhotoRow)
-                .values(hash=digest, size=size, content_type=content_type, uploaded_by=uploaded_by)
+                .values(
+                    hash=digest,
+                    size=size,
+                    content_type=content_type,
+                    uploaded_by=uploaded_by,
+                    kind=kind,
+                )
                 .on_conflict_do_nothing()
                 .returning(PhotoRow.hash)
             ).first()
@@ -268,4 +285,20 @@ class PhotoStore:
             row = conn.execute(select(PhotoRow).where(PhotoRow.hash == digest)).first()
         if row is None:
             return None
-        return Photo(row.hash, row.size, row.content_type, row.uploaded_by, row.uploaded_at)
+        return Photo(
+            row.hash, row.size, row.content_type, row.uploaded_by, row.uploaded_at, row.kind
+        )
+
+
+def photo_kinds(engine: Engine, photo_ids: Iterable[str]) -> dict[str, str]:
+    """The kind of each of ``photo_ids`` that has one (the others are left out)."""
+    digests = {d for d in (photo_hash(p) for p in photo_ids) if d is not None}
+    if not digests:
+        return {}
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(PhotoRow.hash, PhotoRow.kind).where(
+                PhotoRow.hash.in_(digests), PhotoRow.kind.is_not(None)
+            )
+        )
+        return {PREFIX + digest: kind for digest, kind in found if kind is not None}

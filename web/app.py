@@ -34,10 +34,11 @@ from web import (
 )
 from web.auth import CsrfRefused, SignInRequired, clear_session_cookie
 from web.i18n import LANG_COOKIE, pick_lang, translator
+from web.mobile import routes as mobile
 from web.pages import here, page
 
 ProblemHandler = Callable[[Request, Exception], Awaitable[Response]]
-API_PREFIXES = ("/v1/", "/open311/", "/openapi.json", "/healthz")
+API_PREFIXES = ("/v1/", "/open311/", "/openapi.json", "/healthz", "/m/api/")
 
 
 def is_api(path: str) -> bool:
@@ -68,6 +69,7 @@ def install(app: FastAPI) -> None:
         evaluation,
     ):
         app.include_router(module.router)
+    app.include_router(mobile.router)
 
     api_http_handler = cast(ProblemHandler, app.exception_handlers[StarletteHTTPException])
 

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Body, Depends, Header, Response
 from api.auth import Caller
 from api.problems import PROBLEM_RESPONSES
 from api.schemas import ActionOut
+from api.site import GeoPosition, parse_position
 from api.steps import STEP_BODIES, StepBody, body_is_optional, describe
 from application.context import Services, services
 from application.principals import Principal
@@ -57,10 +58,12 @@ async def perform(
     body: StepBody,
     key: str | None,
     response: Response,
+    position: str | None = None,
 ) -> ActionOut:
+    site = parse_position(position)
     key = key or new_idempotency_key()
     response.headers["Idempotency-Key"] = key
-    result = await svc.cases.act(who, case_id, step, body.command(), idempotency_key=key)
+    result = await svc.cases.act(who, case_id, step, body.command(), idempotency_key=key, site=site)
     return ActionOut(
         case_id=result.case_id,
         version=result.version,
@@ -85,9 +88,10 @@ def add_step_route(router: APIRouter, step: Step, *, path: str = "") -> None:
             response: Response,
             body: Annotated[model | None, Body()] = None,  # type: ignore[valid-type]
             idempotency_key: IdempotencyKey = None,
+            position: GeoPosition = None,
         ) -> ActionOut:
             return await perform(
-                svc, who, case_id, name, body or model(), idempotency_key, response
+                svc, who, case_id, name, body or model(), idempotency_key, response, position
             )
 
     else:
@@ -99,8 +103,9 @@ def add_step_route(router: APIRouter, step: Step, *, path: str = "") -> None:
             response: Response,
             body: Annotated[model, Body()],  # type: ignore[valid-type]
             idempotency_key: IdempotencyKey = None,
+            position: GeoPosition = None,
         ) -> ActionOut:
-            return await perform(svc, who, case_id, name, body, idempotency_key, response)
+            return await perform(svc, who, case_id, name, body, idempotency_key, response, position)
 
     router.add_api_route(
         f"/v1/cases/{{case_id}}/{path or name}",

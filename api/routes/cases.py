@@ -14,6 +14,7 @@ from api.routes.actions import add_step_route
 from api.schemas import CaseDetail
 from api.timeline import case_detail
 from application.context import Services, services
+from application.photos import photo_kinds, photos_named
 from application.principals import Principal
 from application.read_models import case_view
 from domain.steps import UPDATE_STEPS
@@ -22,7 +23,10 @@ router = APIRouter(tags=["cases"], responses=PROBLEM_RESPONSES)
 
 
 def read_case(svc: Services, who: Principal, case_id: str) -> CaseDetail:
-    return case_detail(case_view(svc.engine, who, case_id))
+    detail = case_detail(case_view(svc.engine, who, case_id))
+    named = [p for entry in detail.timeline for p in photos_named(entry.details)]
+    detail.photo_kinds = photo_kinds(svc.engine, named)
+    return detail
 
 
 @router.get("/v1/cases/{case_id}", response_model=CaseDetail, summary="A case and its timeline")

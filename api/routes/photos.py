@@ -2,9 +2,12 @@
 
 ``POST /v1/photos`` takes one ``multipart/form-data`` part named ``file`` and answers the
 photo's id, ``sha256:<hex>`` of its bytes (the same bytes twice: the same id, 200 instead
-of 201). Only JPEG, PNG and WebP, told by decoding the image (Pillow) rather than by what
-the client declares or by its first bytes: another type is a 415, an image that does not
-decode or has more than 40 megapixels (a decompression bomb) a 422. At most
+of 201). An optional part ``kind`` says what it shows (``domain.photo_kinds``: ``near``
+近景 or ``far`` 远景 for a report, ``before`` 处置前 or ``after`` 处置后 for a check); the
+same bytes again keep the kind of their first upload. Only JPEG, PNG and WebP, told by
+decoding the image (Pillow) rather than by what the client declares or by its first
+bytes: another type is a 415, an image that does not decode or has more than 40
+megapixels (a decompression bomb) a 422. At most
 ``GRIDCASE_PHOTO_MAX_BYTES`` (5 MiB by default).
 """
 
@@ -28,6 +31,7 @@ from application.authz import Use
 from application.context import Services, services
 from application.photos import visible_photo
 from application.principals import Principal
+from domain.photo_kinds import PHOTO_KINDS
 from store.photos import (
     CONTENT_TYPES,
     MAX_PIXELS,
@@ -58,6 +62,7 @@ class PhotoOut(BaseModel):
     content_type: str
     uploaded_at: Timestamp
     url: str
+    kind: str | None = None  # near 近景, far 远景, before 处置前, after 处置后
 
 
 UPLOAD_BODY = {
@@ -73,7 +78,13 @@ UPLOAD_BODY = {
                             "type": "string",
                             "format": "binary",
                             "description": "The photo: JPEG, PNG or WebP",
-                        }
+                        },
+                        "kind": {
+                            "type": "string",
+                            "enum": list(PHOTO_KINDS),
+                            "description": "What it shows: near 近景, far 远景 (a report), "
+                            "before 处置前, after 处置后 (a check)",
+                        },
                     },
                 }
             }
@@ -90,6 +101,7 @@ def _out(stored: Stored) -> PhotoOut:
         content_type=photo.content_type,
         uploaded_at=photo.uploaded_at,
         url=f"/v1/photos/{photo.id}",
+        kind=photo.kind,
     )
 
 
@@ -122,6 +134,14 @@ async def upload_photo(
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise Problem(422, "photo_required", "send the photo as the form part 'file'")
+        kind = form.get("kind") or None
+        if kind is not None and kind not in PHOTO_KINDS:
+            raise Problem(
+                422,
+                "unknown_photo_kind",
+                f"kind {str(kind)[:40]!r} is not one of {', '.join(PHOTO_KINDS)}",
+                kinds=list(PHOTO_KINDS),
+            )
         store = PhotoStore(svc.engine, config.directory)
         try:
             stored = await run_in_threadpool(
@@ -130,6 +150,7 @@ async def upload_photo(
                 uploaded_by=who.user_id,
                 max_bytes=limit,
                 declared=upload.content_type or "",
+                kind=kind,
             )
         except PhotoTooLarge:
             raise photo_too_large(limit) from None

@@ -39,12 +39,15 @@ def _check(state: CaseState, cmd: c.RecordClosureCheck, now: datetime) -> list[e
                 **clock(state.rules, Stage.CLOSE, now),
                 note=cmd.note,
                 photos=photos,
+                site=cmd.site,
             )
         ]
     note = text(cmd.note, "a note saying what is still wrong")
     disposal = disposal_from(state, now)
     return [
-        e.ClosureCheckFailed(**stamp(state, cmd.actor, now), note=note, photos=photos),
+        e.ClosureCheckFailed(
+            **stamp(state, cmd.actor, now), note=note, photos=photos, site=cmd.site
+        ),
         e.ReworkOrdered(
             **stamp(state, cmd.actor, now, 2),
             **clock_until(state.rules, disposal.due, disposal.allowed, now),

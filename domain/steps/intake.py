@@ -199,6 +199,7 @@ def _record_verification(
             confirmed=cmd.confirmed,
             note=cmd.note,
             photos=tuple(cmd.photos),
+            site=cmd.site,
         )
     ]
 

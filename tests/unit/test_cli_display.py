@@ -32,7 +32,7 @@ def test_step_output_shows_the_deadline_like_case_show(
     monkeypatch.setattr(cli_case, "run", lambda work: result)
     monkeypatch.setattr(cli_case, "principal", lambda text: OPERATOR)
     dispatch = UPDATE_STEPS["dispatch"]
-    cli_case._act("r-0001", "operator", dispatch, {"department": "sanitation"}, None)
+    cli_case._act("r-0001", "dispatcher:disp-01", dispatch, {"department": "sanitation"}, None)
     assert "due 2026-03-02 09:30:00 +0800" in capsys.readouterr().out
 
 

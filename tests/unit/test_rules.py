@@ -122,10 +122,15 @@ def test_policy_file_form_round_trips_and_builds_the_rules_of_a_case() -> None:
         "reply_limit",
         "approval_limit",
         "late_extensions",
+        "site_distance_warning_m",
     }
     # How yellow is placed is the release's, never a center's setting.
     with pytest.raises(ValueError, match="unknown policy setting"):
         CenterPolicy.from_dict({"yellow_in_limit_unit": False})
+    assert CenterPolicy.from_dict({"site_distance_warning_m": 50}).site_distance_warning_m == 50
+    for bad in (0, -1, "far", True):
+        with pytest.raises(ValueError, match="site_distance_warning_m"):
+            CenterPolicy.from_dict({"site_distance_warning_m": bad})
     taxonomy = default_taxonomy()
     urgent = next(cat for cat in taxonomy if cat.urgency.value == "urgent")
     rules = CenterPolicy().rules_for(urgent, WorkingCalendar())
