@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from application.context import services
 from application.errors import NotFound
-from application.photos import visible_photo
+from application.photos import photo_kinds, photos_named, visible_photo
 from application.read_models import case_view, merge_candidates, time_left
 from domain.stages import Stage
 from domain.steps import UPDATE_STEPS
@@ -105,7 +105,10 @@ def case_context(
         "state": view.state,
         "left": time_left(view.state, datetime.now(UTC)),
         "timeline": presenter.timeline(view),
-        "photos": presenter.photos(view),
+        "photos": presenter.photos(
+            view,
+            photo_kinds(svc.engine, [p for r in view.records for p in photos_named(r["data"])]),
+        ),
         "location": location if isinstance(location, dict) else {},
         "geo_json": json.dumps(geo, ensure_ascii=False),
         "candidates": candidates,

@@ -4,12 +4,13 @@ taken out for viewers who may not read it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from application.read_models import CaseView
+from domain.photo_kinds import PHOTO_KINDS
 from store.photos import PHOTO_ID
 from web.i18n import role_label
 from web.names import Names
@@ -43,6 +44,7 @@ class PhotoItem:
     photo: str  # sha256:… served at /photos/<id>, or a URL kept elsewhere
     event: str
     local: bool
+    kind: str = ""  # what it shows, in the page's language (近景, 处置后, …); "" unsaid
 
 
 def _moment(value: Any) -> datetime | None:
@@ -106,11 +108,15 @@ class Presenter:
     def timeline(self, view: CaseView) -> list[TimelineItem]:
         return [self.item(r) for r in view.records]
 
-    def photos(self, view: CaseView) -> list[PhotoItem]:
+    def photos(self, view: CaseView, kinds: Mapping[str, str] | None = None) -> list[PhotoItem]:
+        """The case's photos by the event that brought them; ``kinds``: what each shows,
+        as its uploader said (``domain.photo_kinds``)."""
         found: list[PhotoItem] = []
         for record in view.records:
             label = self.names.event(record["type"])
             for key in _PHOTO_FIELDS:
                 for photo in record["data"].get(key) or ():
-                    found.append(PhotoItem(photo, label, bool(PHOTO_ID.match(photo))))
+                    kind = PHOTO_KINDS.get((kinds or {}).get(photo, ""))
+                    shown = "" if kind is None else kind[0 if self.lang == "zh" else 1]
+                    found.append(PhotoItem(photo, label, bool(PHOTO_ID.match(photo)), shown))
         return found

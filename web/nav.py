@@ -104,6 +104,7 @@ WORK_AREAS: tuple[WorkArea, ...] = (
             "在手机端上报问题、完成核实和核查任务，离线时也能保存。",
             "Report, verify and check on site with the mobile app, which also works offline.",
         ),
+        path="/m/",
     ),
     WorkArea(
         "overdue",

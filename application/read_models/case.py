@@ -26,6 +26,7 @@ from domain.calendar import CalendarNotCovered, TimeLimit, TimeUnit
 from domain.case import CaseState, fold
 from domain.codec import decode, from_record
 from domain.events import CaseReported, Event
+from domain.geo import distance_m
 from domain.roles import Role
 from domain.rules import CaseRules
 from domain.stages import Stage
@@ -199,18 +200,10 @@ def merge_candidates(
     found = []
     with engine.connect() as conn:
         for r in conn.execute(query).mappings():
-            distance = _metres(me["lon"], me["lat"], r["lon"], r["lat"])
+            distance = distance_m((me["lon"], me["lat"]), (r["lon"], r["lat"]))
             if distance <= radius_m:
                 found.append(seen_by(who, dict(r)) | {"distance_m": round(distance, 1)})
     return sorted(found, key=lambda row: (row["distance_m"], row["case_id"]))[:limit]
-
-
-def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance (haversine), plenty for a few hundred metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_000 * math.asin(math.sqrt(a))
 
 
 def notifications(

@@ -4,11 +4,16 @@ refused, the map's data keeps to jurisdiction, and a basemap setting widens the 
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
+from sqlalchemy import Engine
 
 from application.config import ConfigError, Settings
+from store.users import UserStore
 from tests.web.conftest import MakeUser
+from tests.web.console_helpers import grid_point, png
 from tests.web.test_web_http import hidden_csrf, sign_in
 from web.nav import WORK_AREAS
 from web.pages import content_policy
@@ -114,3 +119,42 @@ def test_a_basemap_widens_the_image_policy_only() -> None:
     assert "connect-src 'self';" in policy and "script-src 'self';" in policy
     with pytest.raises(ConfigError, match="GRIDCASE_MAP_TILES"):
         Settings.from_env({"GRIDCASE_MAP_TILES": "http://tiles.example/{z}/{x}/{y}.png"})
+
+
+async def test_the_case_page_says_what_each_photo_shows(
+    web_client: httpx.AsyncClient, web_users: MakeUser, web_engine: Engine
+) -> None:
+    """A grid worker's 近景/远景 (near/far) photos, as his phone uploads them, are named so
+    on the console's case page."""
+    grid, lon, lat = grid_point(3)
+    worker = web_users("grid_worker", grid)
+    token = UserStore(web_engine).issue_token(worker.id, "test").secret
+    bearer = {"Authorization": f"Bearer {token}"}
+    ids = {}
+    for kind in ("near", "far"):
+        r = await web_client.post(
+            "/v1/photos",
+            files={"file": (f"{kind}.png", png(40, 30), "image/png")},
+            data={"kind": kind},
+            headers=bearer,
+        )
+        assert r.status_code == 201, r.text
+        ids[kind] = r.json()["photo"]
+    case_id = f"web-{uuid.uuid4().hex[:10]}"
+    r = await web_client.post(
+        "/v1/reports",
+        headers=bearer,
+        json={
+            "report_id": case_id,
+            "category": "E0101",
+            "description": "垃圾暴露",
+            "location": {"lon": lon, "lat": lat},
+            "photos": [ids["near"], ids["far"]],
+        },
+    )
+    assert r.status_code == 201, r.text
+    leader = web_users("shift_leader")
+    assert (await sign_in(web_client, leader)).status_code == 303
+    page = (await web_client.get(f"/cases/{case_id}")).text
+    assert '<span class="photo-kind">近景</span>' in page
+    assert '<span class="photo-kind">远景</span>' in page
