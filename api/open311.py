@@ -70,9 +70,12 @@ from application.context import Services, services
 from application.errors import Forbidden, Invalid, NotFound, ServiceError, Unavailable
 from application.principals import Principal
 from application.read_models.public import OPEN311_SOURCE, public_request, public_requests
+from domain import commands as c
 from domain.errors import DomainError
 from domain.events import Location
+from domain.inputs import rule_of
 from domain.taxonomy import Category, UnknownCategory
+from domain.text import TextRule, text_problem
 
 log = structlog.get_logger(__name__)
 
@@ -300,9 +303,19 @@ async def get_token(token: Id, fmt: Fmt, request: Request, svc: Svc) -> Response
     return render(fmt, body, root="service_requests", item="request")
 
 
+def _text(fields: Mapping[str, str], name: str, rule: TextRule) -> str:
+    """A text field of the form under the rule of the case's field it becomes, refused
+    under its Open311 name."""
+    value = fields.get(name, "").strip()
+    problem = text_problem(value, rule)
+    if problem is not None:
+        raise Open311Error(400, f"{name} {problem}")
+    return value
+
+
 def _location(fields: Mapping[str, str]) -> Location:
     lat_text, lon_text = fields.get("lat", "").strip(), fields.get("long", "").strip()
-    address = fields.get("address_string", "").strip()
+    address = _text(fields, "address_string", rule_of(Location, "address"))
     if not (lat_text and lon_text):
         raise Open311Error(
             400,
@@ -356,6 +369,7 @@ async def create_request(fmt: Fmt, request: Request, svc: Svc) -> Response:
     description = fields.get("description", "").strip()
     if len(description) > MAX_DESCRIPTION:
         raise Open311Error(400, f"description is longer than {MAX_DESCRIPTION} characters")
+    description = _text(fields, "description", rule_of(c.ReportCase, "description"))
     # Reported by the acceptor role on behalf of the client app (see the module's docstring).
     who = Principal(
         user_id=f"open311:{app.id}", role="acceptor", name=app.name, channel=OPEN311_SOURCE
