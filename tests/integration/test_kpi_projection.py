@@ -33,7 +33,7 @@ from store.event_store import EventStore
 from store.kpi import evaluate
 from store.models import Base, EventRow
 from store.projections import rebuild_cases
-from tests.conftest import _new_database
+from tests.conftest import new_database
 from tests.integration.test_kpi_month import simulate
 
 pytestmark = pytest.mark.integration
@@ -43,7 +43,7 @@ CST = ZoneInfo("Asia/Shanghai")
 
 @pytest.fixture(scope="module")
 def kpi_store(pg_server: object) -> Iterator[EventStore]:
-    engine = make_engine(_new_database(pg_server, f"gc_kpi_{uuid.uuid4().hex[:12]}"))
+    engine = make_engine(new_database(pg_server, f"gc_kpi_{uuid.uuid4().hex[:12]}"))
     yield EventStore(engine)
     engine.dispose()
 
