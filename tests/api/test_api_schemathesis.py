@@ -35,7 +35,10 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.config import SchemathesisConfig
-from schemathesis.config._checks import POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES
+from schemathesis.config._checks import (
+    NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES,
+    POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES,
+)
 from schemathesis.core.failures import FailureGroup
 from schemathesis.generation import GenerationMode
 from schemathesis.transport.requests import SameHostRedirectsSession
@@ -185,7 +188,10 @@ def config() -> SchemathesisConfig:
         }
         for name, (status, _why) in REFUSED_THOUGH_VALID.items()
     ]
-    return SchemathesisConfig.from_dict({"operations": operations})
+    # A body over the cap (api.limits) is refused unread with 413, a refusal like any other.
+    refusals = [*NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES, "413"]
+    checks = {"negative_data_rejection": {"expected-statuses": refusals}}
+    return SchemathesisConfig.from_dict({"checks": checks, "operations": operations})
 
 
 def test_every_check_schemathesis_has_is_run() -> None:
