@@ -57,6 +57,6 @@ def test_choices_come_from_the_case(choices: CaseChoices) -> None:
 
 
 def test_a_field_of_an_unknown_type_has_no_form() -> None:
-    odd = InputField("when", float, True, dataclasses.MISSING, "", None, "--when", False)
+    odd = InputField("when", float, True, dataclasses.MISSING, "", None, "--when", False, None, ())
     with pytest.raises(TypeError, match="no form control"):
         parse_value(odd, "1.5")
