@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
 from fastapi import FastAPI
@@ -104,6 +105,13 @@ def create_app(
     for module in (supervisors, grid_workers, center, departments, kpi, photos, cases, open311):
         app.include_router(module.router)
     install_web(app)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            open311.document(FastAPI.openapi(app))  # FastAPI keeps it in app.openapi_schema
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

@@ -70,9 +70,12 @@ from application.context import Services, services
 from application.errors import Forbidden, Invalid, NotFound, ServiceError, Unavailable
 from application.principals import Principal
 from application.read_models.public import OPEN311_SOURCE, public_request, public_requests
+from domain import commands as c
 from domain.errors import DomainError
 from domain.events import Location
+from domain.inputs import rule_of
 from domain.taxonomy import Category, UnknownCategory
+from domain.text import TextRule, text_problem
 
 log = structlog.get_logger(__name__)
 
@@ -84,11 +87,51 @@ SERVICE_NOTICE = (
     "已受理 received: the center verifies the report on site (核实) before it is filed "
     "(立案); follow it with GET requests/{id}."
 )
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROLS = r"\x00-\x1f\x7f"
+_CONTROL = re.compile(f"[{_CONTROLS}]")
 _PERSONAL = ("email", "first_name", "last_name", "phone", "device_id", "account_id")
-_XML_AND_JSON: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/xml": {}, "application/json": {}}}
+_ERROR_LIST = {  # the spec's error list, as JSON (the XML is <errors><error>…)
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+        "required": ["code", "description"],
+    },
 }
+_ERRORS = {
+    400: "A parameter or field the spec does not allow (a date out of range, a control "
+    "character, a point outside every grid, a body that does not parse)",
+    403: "No valid api_key",
+    404: "No such service, request or jurisdiction",
+    413: "The body is over the limit (read no further)",
+    429: "Too many requests from this key or address (Retry-After)",
+    503: "PostgreSQL or Temporal does not answer (Retry-After)",
+}
+
+
+def _answers(status: int, *errors: int) -> dict[int | str, dict[str, Any]]:
+    """The documented answers of an Open311 operation: ``status`` in XML or JSON, and the
+    given error statuses in the spec's error format."""
+    found: dict[int | str, dict[str, Any]] = {
+        status: {"content": {"text/xml": {}, "application/json": {}}}
+    }
+    for error in errors:
+        content = {"text/xml": {}, "application/json": {"schema": _ERROR_LIST}}
+        found[error] = {"description": _ERRORS[error], "content": content}
+    return found
+
+
+_XML_AND_JSON = _answers(200, 400, 404, 429, 503)
+
+
+def document(openapi: dict[str, Any]) -> None:
+    """FastAPI documents a 422 for every operation with parameters; Open311 answers a bad
+    parameter with a 400 in its own format instead, so its operations do not list one."""
+    for path, item in openapi["paths"].items():
+        if path.startswith(PREFIX):
+            for operation in item.values():
+                operation["responses"].pop("422", None)
+
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -158,6 +201,9 @@ def _invalid(exc: RequestValidationError) -> str:
 router = APIRouter(prefix=PREFIX, tags=["open311"], route_class=Open311Route)
 Svc = Annotated[Services, Depends(services)]
 Fmt = Annotated[Format, Path(description="xml (the spec's required format) or json")]
+# A code or id in the path: _check_parameters refuses a control character (400); the
+# schema says so ("$" alone would allow a final line feed in Python's reading).
+Id = Annotated[str, Path(json_schema_extra={"pattern": f"^[^{_CONTROLS}]*(?!\\x0a)$"})]
 
 
 # -- services ------------------------------------------------------------------------------
@@ -207,7 +253,7 @@ async def list_services(fmt: Fmt, request: Request, svc: Svc) -> Response:
     summary="Open311 service definition",
     responses=_XML_AND_JSON,
 )
-async def service_definition(service_code: str, fmt: Fmt, request: Request, svc: Svc) -> Response:
+async def service_definition(service_code: Id, fmt: Fmt, request: Request, svc: Svc) -> Response:
     _check_jurisdiction(svc, request.query_params)
     category = _category(svc, service_code)
     # No attributes: see the module's docstring.
@@ -240,7 +286,7 @@ async def _one(svc: Services, case_id: str) -> dict[str, Any]:
     summary="One Open311 service request (a one-item list)",
     responses=_XML_AND_JSON,
 )
-async def get_request(service_request_id: str, fmt: Fmt, request: Request, svc: Svc) -> Response:
+async def get_request(service_request_id: Id, fmt: Fmt, request: Request, svc: Svc) -> Response:
     _check_jurisdiction(svc, request.query_params)
     return _listed(fmt, [await _one(svc, service_request_id)], svc)
 
@@ -250,16 +296,26 @@ async def get_request(service_request_id: str, fmt: Fmt, request: Request, svc: 
     summary="The service request of a token (ours: the request id itself)",
     responses=_XML_AND_JSON,
 )
-async def get_token(token: str, fmt: Fmt, request: Request, svc: Svc) -> Response:
+async def get_token(token: Id, fmt: Fmt, request: Request, svc: Svc) -> Response:
     _check_jurisdiction(svc, request.query_params)
     row = await _one(svc, token)
     body = [{"service_request_id": row["case_id"], "token": token}]
     return render(fmt, body, root="service_requests", item="request")
 
 
+def _text(fields: Mapping[str, str], name: str, rule: TextRule) -> str:
+    """A text field of the form under the rule of the case's field it becomes, refused
+    under its Open311 name."""
+    value = fields.get(name, "").strip()
+    problem = text_problem(value, rule)
+    if problem is not None:
+        raise Open311Error(400, f"{name} {problem}")
+    return value
+
+
 def _location(fields: Mapping[str, str]) -> Location:
     lat_text, lon_text = fields.get("lat", "").strip(), fields.get("long", "").strip()
-    address = fields.get("address_string", "").strip()
+    address = _text(fields, "address_string", rule_of(Location, "address"))
     if not (lat_text and lon_text):
         raise Open311Error(
             400,
@@ -288,7 +344,7 @@ def _media(fields: Mapping[str, str]) -> tuple[str, ...]:
     "/requests.{fmt}",
     status_code=201,
     summary="Open311: report an issue (form-encoded, api_key required)",
-    responses={201: {"content": {"text/xml": {}, "application/json": {}}}},
+    responses=_answers(201, 400, 403, 404, 413, 429, 503),
 )
 async def create_request(fmt: Fmt, request: Request, svc: Svc) -> Response:
     form = await request.form()
@@ -313,6 +369,7 @@ async def create_request(fmt: Fmt, request: Request, svc: Svc) -> Response:
     description = fields.get("description", "").strip()
     if len(description) > MAX_DESCRIPTION:
         raise Open311Error(400, f"description is longer than {MAX_DESCRIPTION} characters")
+    description = _text(fields, "description", rule_of(c.ReportCase, "description"))
     # Reported by the acceptor role on behalf of the client app (see the module's docstring).
     who = Principal(
         user_id=f"open311:{app.id}", role="acceptor", name=app.name, channel=OPEN311_SOURCE

@@ -297,3 +297,9 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     # 413: every body is capped (api.limits); 429: every caller is rate limited.
     if status in (401, 403, 404, 409, 413, 422, 429, 503)
 }
+# Operations that read a body: one Starlette cannot parse (bytes that are no text in the
+# declared charset, a form without a boundary) is a 400 ``invalid_body``.
+BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **PROBLEM_RESPONSES,
+    400: problem_doc("A body that cannot be parsed"),
+}

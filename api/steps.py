@@ -22,7 +22,7 @@ from domain import commands as c
 from domain.inputs import InputField, field_problem
 from domain.roles import ROLE_LABELS_ZH
 from domain.steps import UPDATE_STEPS, Step
-from domain.text import TextRule
+from domain.text import TextRule, schema_pattern
 
 
 class StepBody(BaseModel):
@@ -56,14 +56,25 @@ def _checked(rule: TextRule) -> BeforeValidator:
 
 def text_type(rule: TextRule, *, required: bool = False) -> Any:
     """A text under ``rule`` (its length in the schema), non-empty when ``required``."""
-    limits = Field(max_length=rule.max_length, min_length=1 if required else None)
+    limits = Field(
+        max_length=rule.max_length,
+        min_length=1 if required else None,
+        json_schema_extra={"pattern": schema_pattern(rule)},  # checked by _checked
+    )
     return Annotated[str, limits, _checked(rule)]
 
 
 def texts_type(rule: TextRule) -> Any:
     """A list of texts under ``rule`` (photo references)."""
     return Annotated[
-        list[Annotated[str, Field(max_length=rule.max_length)]],
+        list[
+            Annotated[
+                str,
+                Field(
+                    max_length=rule.max_length, json_schema_extra={"pattern": schema_pattern(rule)}
+                ),
+            ]
+        ],
         Field(max_length=rule.max_items or None),
         _checked(rule),
     ]

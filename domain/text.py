@@ -37,12 +37,39 @@ CODE = TextRule(64)  # a category, grid, condition or department code; a case or
 LINE = TextRule(300)  # one line of words: an address
 PHOTOS = TextRule(2048, max_items=20)  # photo ids (sha256:…) or links to pictures elsewhere
 
-_C0_C1 = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
-_NOT_UNICODE = "\ud800-\udfff"
-_NONCHARACTERS = "\ufdd0-\ufdef\ufffe\uffff"
-_REFUSED_FREE = re.compile(f"[{_C0_C1}{_NOT_UNICODE}{_NONCHARACTERS}]|\r(?!\n)")
-# One line: no line break, tab, or Unicode line/paragraph separator either.
-_REFUSED_LINE = re.compile(f"[{_C0_C1}{_NOT_UNICODE}{_NONCHARACTERS}\t\n\r\u2028\u2029]")
+# Refused under any rule: C0 and C1 controls but tab, line feed and carriage return; lone
+# surrogates (not valid Unicode); the noncharacters XML does not allow.
+_REFUSED_RANGES = (
+    (0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), (0x7F, 0x9F),
+    (0xD800, 0xDFFF),
+    (0xFDD0, 0xFDEF), (0xFFFE, 0xFFFF),
+)  # fmt: skip
+# Refused in one line besides: tab, line breaks, the Unicode line/paragraph separators.
+_LINE_BREAKING = (0x09, 0x0A, 0x0D, 0x2028, 0x2029)
+_REFUSED = "".join(f"{chr(low)}-{chr(high)}" for low, high in _REFUSED_RANGES)
+_REFUSED_FREE = re.compile(f"[{_REFUSED}]|\r(?!\n)")
+_REFUSED_LINE = re.compile(f"[{_REFUSED}{''.join(map(chr, _LINE_BREAKING))}]")
+
+
+def schema_pattern(rule: TextRule) -> str:
+    """The rule's characters as a regular expression for the API's schema (JSON Schema's
+    ``pattern``: ECMA-262, searched, so anchored here; written with ``\\uXXXX`` escapes,
+    which Python's ``re`` reads alike): what ``text_problem`` lets through, so a client
+    generating from the schema sends only what is accepted. Lone surrogates are left out
+    of it: no regular expression engine of a schema validator can name them (Rust's
+    refuses the whole pattern), and valid JSON text in UTF-8 cannot carry one but as an
+    escape; ``text_problem`` refuses them all the same."""
+    refused = "".join(f"{_u(low)}-{_u(high)}" for low, high in _REFUSED_RANGES if low != 0xD800)
+    # "$" alone also matches before a final line feed in Python's re (and in tools built
+    # on it, such as schema validators and generators); the look-ahead rules that out.
+    end = f"(?!{_u(0x0A)})$"
+    if rule.multiline:
+        return f"^(?:[^{refused}{_u(0x0D)}]|{_u(0x0D)}{_u(0x0A)})*{end}"
+    return f"^[^{refused}{''.join(map(_u, _LINE_BREAKING))}]*{end}"
+
+
+def _u(code: int) -> str:
+    return f"\\u{code:04x}"
 
 
 def _what(char: str) -> str:

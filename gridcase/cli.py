@@ -25,6 +25,7 @@ from gridcase.cli_common import (
     AsOption,
     ReadAsOption,
     console,
+    database_down,
     engine,
     err_console,
     fail,
@@ -313,17 +314,6 @@ def main() -> Any:
         # say which and how to start it, not a traceback.
         err_console.print(f"[red]error:[/red] {database_down(exc)}")
         sys.exit(1)
-
-
-def database_down(exc: Exception) -> str:
-    s = settings()
-    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-    if s.database_url:
-        return f"PostgreSQL at DATABASE_URL does not answer ({reason}); check that server"
-    return (
-        f"the embedded PostgreSQL in {s.pg_dir} does not answer ({reason}); start the "
-        f"stack with `gridcase up` (GRIDCASE_HOME={s.home})"
-    )
 
 
 if __name__ == "__main__":

@@ -157,3 +157,14 @@ def run_with_client(work: Callable[[Client], Coroutine[Any, Any, T]]) -> T:
         return await work(await connect(settings()))
 
     return run(main)
+
+
+def database_down(exc: Exception) -> str:
+    s = settings()
+    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    if s.database_url:
+        return f"PostgreSQL at DATABASE_URL does not answer ({reason}); check that server"
+    return (
+        f"the embedded PostgreSQL in {s.pg_dir} does not answer ({reason}); start the "
+        f"stack with `gridcase up` (GRIDCASE_HOME={s.home})"
+    )

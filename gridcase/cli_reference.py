@@ -30,6 +30,7 @@ from domain.org import District, Level
 from domain.routing import InvalidRouting, Route, Router
 from domain.taxonomy import InvalidTaxonomy, default_taxonomy
 from domain.taxonomy import load_taxonomy as build_taxonomy
+from gridcase.cli_common import database_down
 from gridcase.render import when
 from store.db import make_engine
 from store.reference import (
@@ -103,7 +104,7 @@ def database() -> Iterator[Engine]:
     try:
         yield engine
     except OperationalError as exc:
-        fail(f"cannot use the database ({exc.orig}); is `gridcase up` running?")
+        fail(database_down(exc), code=1)
     except ProgrammingError as exc:
         fail(f"the database refused the query ({exc.orig}); run `gridcase migrate` first?")
     except (ReferenceDataError, DomainError, InvalidRouting, InvalidTaxonomy) as exc:

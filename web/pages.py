@@ -25,6 +25,7 @@ from fastapi.templating import Jinja2Templates
 
 from application.authz import CENTER_STAFF
 from application.context import services
+from application.requests import new_idempotency_key
 from store.calendar import calendar_readiness
 from web import STATIC_URL, TEMPLATES_DIR
 from web.auth import csrf_token, current_session, set_csrf_cookie, sign_in
@@ -35,6 +36,9 @@ from web.nav import areas_for
 from web.steps import step_titles
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
+# Every rendering of a step's form carries a key of its own: a form sent twice (a double
+# click, a resend after a lost answer) is one step (application.requests).
+templates.env.globals["new_idempotency_key"] = new_idempotency_key
 
 
 def content_policy(tiles: str = "") -> str:

@@ -130,7 +130,8 @@ async def take_step(
             case = await run_in_threadpool(_row, request, user, case_id)
             _dispatch_rule(request, values, case, lang)
         command = step.command(actor=CALLER, **values)
-        await svc.cases.act(user, case_id, step.name, command)
+        key = sent.get("idempotency_key") or None  # the form's own (web/templates/_steps.html)
+        await svc.cases.act(user, case_id, step.name, command, idempotency_key=key)
     except NotFound:
         raise HTTPException(404, "no such case") from None
     except Refused as exc:

@@ -19,7 +19,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Header, Response
 
 from api.auth import Caller
-from api.problems import PROBLEM_RESPONSES
+from api.problems import BODY_RESPONSES
 from api.schemas import ActionOut
 from api.site import GeoPosition, parse_position
 from api.steps import STEP_BODIES, StepBody, body_is_optional, describe
@@ -115,5 +115,5 @@ def add_step_route(router: APIRouter, step: Step, *, path: str = "") -> None:
         summary=step.label,
         description=describe(step),
         operation_id=f"case_{path or name}",
-        responses=PROBLEM_RESPONSES,
+        responses=BODY_RESPONSES,
     )

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import gate
-from api.problems import PROBLEM_RESPONSES, Problem
+from api.problems import BODY_RESPONSES, PROBLEM_RESPONSES, Problem
 from api.routes.actions import add_step_route
 from api.schemas import CaseDetail, Limit, Offset, Page, ReportAccepted, TaskOut, case_out
 from api.steps import text_type, texts_type
@@ -108,6 +108,7 @@ def _report_id(body: ReportIn, key: str | None) -> str:
     response_model=CaseDetail,
     summary="上报: report an incident",
     responses={
+        **BODY_RESPONSES,
         200: {"model": CaseDetail, "description": "the same report again: same case"},
         202: {
             "model": ReportAccepted,

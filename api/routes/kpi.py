@@ -18,6 +18,7 @@ from application.authz import Use
 from application.context import Services, services
 from application.principals import Principal
 from application.read_models import kpi_table, ranking
+from application.read_models.kpi import FIRST_DAY, LAST_DAY
 from domain.kpi import COUNTS, ObjectKind, PeriodKind
 
 router = APIRouter(tags=["evaluation"], responses=PROBLEM_RESPONSES)
@@ -27,7 +28,13 @@ Evaluator = Annotated[Principal, Depends(gate(Use.KPI))]
 Period = Annotated[PeriodKind, Query(description="day, week (Monday first) or month")]
 Day = Annotated[
     date | None,
-    Query(alias="date", description="A day inside the period, YYYY-MM-DD (default: today)"),
+    Query(
+        alias="date",
+        description=f"A day inside the period, YYYY-MM-DD, {FIRST_DAY} to {LAST_DAY} "
+        "(default: today)",
+        # The years FIRST_DAY..LAST_DAY, in the schema (format "date" has no bounds).
+        json_schema_extra={"pattern": "^20[0-9]{2}-"},
+    ),
 ]
 By = Annotated[ObjectKind, Query(description="department, grid, community, street or grid_worker")]
 

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 
 import httpx
 import pytest
+from sqlalchemy import Engine, text
 
 from api.limits import SMALL_BODY_BYTES
 from api.open311_format import Format, render
@@ -39,6 +40,26 @@ async def test_control_characters_in_filters_and_ids_are_400(o311: Open311) -> N
     assert "control character" in errors(r, 400, "xml")
     r = await o311.http.get(f"{V2}/services.json", params={"jurisdiction_id": "\x07"})
     assert errors(r, 400, "json")
+
+
+@pytest.mark.parametrize("fmt", ["xml", "json"])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("description", "bin\x00 by the stop"),
+        ("description", "bin\x1b[31m"),
+        ("address_string", "Wenhua Rd\n1"),
+    ],
+)
+async def test_a_request_with_a_bad_text_is_400_and_starts_nothing(
+    o311: Open311, fmt: str, field: str, value: str, api_engine: Engine
+) -> None:
+    with api_engine.connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM cases")).scalar_one()
+    r = await o311.post(fmt, **{field: value})
+    assert field in errors(r, 400, fmt)
+    with api_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM cases")).scalar_one() == before
 
 
 async def test_a_body_over_the_limit_is_refused_unread(o311: Open311) -> None:

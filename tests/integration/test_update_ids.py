@@ -91,7 +91,7 @@ async def test_a_repeated_update_id_gets_the_first_outcome_across_restarts(
     close = c.CloseCase(actor=LEADER)
     try:
         server.start()
-        client = await connect(f"127.0.0.1:{settings.temporal_port}")
+        client = await connect(settings.temporal_target)
         async with workers(client, store):
             await cases.report_case(client, case_id, report(), datetime.now(UTC))
             await cases.act(client, case_id, c.FileCase(actor=LEADER), request("k-file", "file"))
@@ -102,20 +102,24 @@ async def test_a_repeated_update_id_gets_the_first_outcome_across_restarts(
                 pass
             first = await cases.act(client, case_id, urge, request("k-urge", "urge"))
             assert first.events == ["CaseUrged"] and first.fingerprint == "fp-k-urge"
+            # The report (an update-with-start), the filing and the urge; the refused
+            # close is not in the history.
+            taken = await accepted(client, case_id)
+            assert taken == 3
             again = await cases.act(client, case_id, urge, request("k-urge", "urge"))
             assert again == first
             # Another command under the same id: still the first outcome, nothing run.
             other = c.UrgeCase(actor=SUPERVISOR, message="something else")
             assert await cases.act(client, case_id, other, request("k-urge", "urge")) == first
-            assert await accepted(client, case_id) == 3  # report (with start), file, urge
+            assert await accepted(client, case_id) == taken
         async with workers(client, store):  # the workers restarted
             assert await cases.act(client, case_id, urge, request("k-urge", "urge")) == first
         server.stop()
         server.start()  # the server restarted on its file
-        client = await connect(f"127.0.0.1:{settings.temporal_port}")
+        client = await connect(settings.temporal_target)
         async with workers(client, store):
             assert await cases.act(client, case_id, urge, request("k-urge", "urge")) == first
-            assert await accepted(client, case_id) == 3  # report (with start), file, urge
+            assert await accepted(client, case_id) == taken
             steps: list[tuple[str, c.Command]] = [
                 ("dispatch", c.DispatchCase(actor=DISPATCHER, department=DEPT)),
                 ("sign_for", c.SignFor(actor=HANDLER)),

@@ -14,10 +14,18 @@ from gridcase import cli
 
 READS = [
     ["case", "show", "r-0001"],
+    ["case", "candidates", "r-0001"],
     ["overdue"],
     ["kpi", "table", "--by", "department"],
+    ["kpi", "ranking"],
+    ["inbox", "tasks", "--as", "grid_worker:gw-001"],
+    ["inbox", "department", "--as", "handler:h-07@sanitation"],
     ["notifications"],
     ["users", "list"],
+    ["users", "token", "list", "gw-001"],
+    ["webhooks", "list"],
+    ["reference", "show"],
+    ["reference", "calendar", "show"],
 ]
 
 

@@ -221,3 +221,14 @@ def test_every_command_field_a_person_fills_is_a_step_input() -> None:
             if f.name not in asked:
                 assert f.metadata["gridcase.input"].by_application, (step.name, f.name)
     assert {f.name for f in UPDATE_STEPS["dispatch"].inputs} == {"department", "note"}
+
+
+def test_the_readme_walkthroughs_use_case_ids_of_their_own() -> None:
+    # Followed in order, the HTTP walkthrough must not meet the CLI walkthrough's case.
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    cli_ids = {args[1] for args in _readme_cli_lines() if len(args) > 1 and args[0] != "show"}
+    cli_ids |= set(re.findall(r"^\$G report --id (\S+)", text, flags=re.M))
+    http_ids = set(re.findall(r'"report_id":"([^"]+)"', text))
+    http_ids |= set(re.findall(r"/v1/cases/([\w-]+)/", text))
+    assert cli_ids and http_ids, "a walkthrough moved: update this test"
+    assert not cli_ids & http_ids, cli_ids & http_ids

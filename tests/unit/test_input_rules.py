@@ -8,10 +8,14 @@ Chinese and emoji pass."""
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing
 from dataclasses import replace
 
+import jsonschema_rs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain import commands as c
 from domain.case import decide, initial_state
@@ -22,7 +26,16 @@ from domain.roles import Actor, Role
 from domain.rules import CaseRules
 from domain.sources import SOURCES_OF_ROLE, Source, stated_sources
 from domain.stages import Stage
-from domain.text import CODE, DESCRIPTION, FREE_TEXT, PHOTOS, TextRule, text_problem
+from domain.text import (
+    CODE,
+    DESCRIPTION,
+    FREE_TEXT,
+    LINE,
+    PHOTOS,
+    TextRule,
+    schema_pattern,
+    text_problem,
+)
 from tests.factories import ACCEPTOR, HANDLER, LEADER, SUPERVISOR, T0, WORKER, report
 from tests.unit.test_side_paths import PLAIN, case_at
 
@@ -239,3 +252,35 @@ def test_the_bound_is_the_policy_setting_recorded_with_the_case() -> None:
 
 def test_photo_lists_have_a_bound_too() -> None:
     assert PHOTOS.max_items == 20
+
+
+# Texts at the edges of the rules: line breaks of each kind, a trailing line feed (which
+# a "$" alone would let through), controls, noncharacters. Not lone surrogates: the
+# schema's pattern cannot name them (domain.text.schema_pattern), text_problem refuses
+# them (test_a_bad_text_is_named_with_what_is_wrong_and_where).
+AWKWARD = [
+    "",
+    "a\n",
+    "a\r\nb",
+    "a\rb",
+    "\r",
+    "\t",
+    "\u2028",
+    "\x85",
+    "\x7f",
+    "\ufdd0",
+    "\uffff",
+    "清运\U0001f600",
+]
+
+
+@pytest.mark.parametrize("rule", [FREE_TEXT, LINE], ids=["free text", "one line"])
+@given(text=st.text(st.characters(codec=None), max_size=12) | st.sampled_from(AWKWARD))
+def test_the_schemas_pattern_lets_through_exactly_what_the_rule_does(
+    rule: TextRule, text: str
+) -> None:
+    # JSON Schema searches a pattern; the API's schema anchors it (schemathesis and any
+    # client generating from the schema rely on this).
+    accepted = re.search(schema_pattern(rule), text) is not None
+    assert accepted == (text_problem(text, rule) is None), repr(text)
+    jsonschema_rs.validator_for({"pattern": schema_pattern(rule)})  # a validator reads it

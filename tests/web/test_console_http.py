@@ -1,14 +1,16 @@
 """The console over HTTP without a browser: each page admits its roles only (404 for any
 other, as the API answers outside one's jurisdiction), a step without the CSRF token is
-refused, the map's data keeps to jurisdiction, and a basemap setting widens the CSP."""
+refused, a step form sent twice is one step, the map's data keeps to jurisdiction, and a
+basemap setting widens the CSP."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import httpx
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from application.config import ConfigError, Settings
 from store.users import UserStore
@@ -158,3 +160,42 @@ async def test_the_case_page_says_what_each_photo_shows(
     page = (await web_client.get(f"/cases/{case_id}")).text
     assert '<span class="photo-kind">近景</span>' in page
     assert '<span class="photo-kind">远景</span>' in page
+
+
+async def test_a_step_form_sent_twice_is_one_step(
+    web_client: httpx.AsyncClient, web_users: MakeUser, web_engine: Engine
+) -> None:
+    grid, lon, lat = grid_point(3)
+    worker = web_users("grid_worker", grid)
+    token = UserStore(web_engine).issue_token(worker.id, "test").secret
+    case_id = f"web-{uuid.uuid4().hex[:10]}"
+    reported = await web_client.post(
+        "/v1/reports",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "report_id": case_id,
+            "category": "E0101",
+            "description": "sent twice",
+            "location": {"lon": lon, "lat": lat},
+        },
+    )
+    assert reported.status_code == 201, reported.text
+    leader = web_users("leader", "410105")
+    await sign_in(web_client, leader)
+    page = (await web_client.get(f"/cases/{case_id}")).text
+    form = re.search(r'<form [^>]*data-step="urge">(.*?)</form>', page, re.S)
+    assert form, "no urge form on the case page"
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', form.group(1))
+    assert key, "the step form carries no idempotency key"
+    sent = {"csrf_token": hidden_csrf(page), "idempotency_key": key.group(1), "message": "now"}
+    for _ in range(2):  # a double click, or a resend after a lost answer
+        done = await web_client.post(f"/cases/{case_id}/steps/urge", data=sent)
+        assert done.status_code == 303, done.text
+    with web_engine.connect() as conn:
+        urged = conn.execute(
+            text("SELECT count(*) FROM events WHERE case_id = :c AND type = 'CaseUrged'"),
+            {"c": case_id},
+        ).scalar_one()
+    assert urged == 1
+    again = (await web_client.get(f"/cases/{case_id}")).text
+    assert key.group(1) not in again  # the next rendering is a new step
