@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, select
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import Client
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.types import StepRequest
 from domain import commands as c
@@ -135,12 +135,17 @@ async def test_a_repeat_is_answered_from_the_log_once_temporal_forgot_the_case(
         )
     )
 
-    for _ in range(300):  # deletion is asynchronous
+    # Deletion is asynchronous: a few seconds with the test server's checkpoint interval
+    # (tests/conftest.py, DEV_SERVER_ARGS).
+    for _ in range(300):
         try:
             await client.get_workflow_handle(cases.workflow_id(case_id)).describe()
-        except RPCError:
+        except RPCError as exc:
+            assert exc.status is RPCStatusCode.NOT_FOUND, exc
             break
         await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("Temporal did not delete the closed case's workflow in 30 s")
     leader = Actor(id=who["leader"].id, role=Role.SHIFT_LEADER)
     try:
         await cases.act(
