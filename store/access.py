@@ -86,7 +86,7 @@ GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "user_units": READ,
         # When a token was last used; the mobile app's sign-in issues a token and its
         # sign-out revokes it (web.mobile.auth).
-        "api_tokens": ("SELECT", "INSERT", "UPDATE (last_used_at, revoked_at)"),
+        "api_tokens": ("SELECT", "INSERT", "UPDATE (last_used_at)", "UPDATE (revoked_at)"),
         "api_clients": READ,  # Open311 keys
         "web_sessions": READ_WRITE,
         "sign_in_throttle": READ_WRITE,

@@ -39,7 +39,7 @@ GRANT SELECT ON reference_versions TO "gridcase_api";
 GRANT SELECT ON calendar_years TO "gridcase_api";
 GRANT SELECT, UPDATE (password_hash) ON users TO "gridcase_api";
 GRANT SELECT ON user_units TO "gridcase_api";
-GRANT SELECT, INSERT, UPDATE (last_used_at, revoked_at) ON api_tokens TO "gridcase_api";
+GRANT SELECT, INSERT, UPDATE (last_used_at), UPDATE (revoked_at) ON api_tokens TO "gridcase_api";
 GRANT SELECT ON api_clients TO "gridcase_api";
 GRANT SELECT, INSERT, UPDATE, DELETE ON web_sessions TO "gridcase_api";
 GRANT SELECT, INSERT, UPDATE, DELETE ON sign_in_throttle TO "gridcase_api";
