@@ -90,6 +90,46 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[rank - 1]
 
 
+@dataclass(frozen=True)
+class OpenLoop:
+    """What an open-loop latency run measured: seconds from each request's scheduled send
+    time to its answer (answered ones only), the driver's own lag, and the run's frame."""
+
+    latencies: Sequence[float]
+    lags: Sequence[float]
+    offered_per_s: float
+    sent: int
+    wall_s: float
+    load_average: Sequence[float]  # 1, 5, 15 min before the timed phase, then after it
+
+    def p99_ms(self) -> float:
+        return percentile([1000 * x for x in self.latencies], 99)
+
+    def figures(self) -> dict[str, Any]:
+        ms = [1000 * x for x in self.latencies]
+        return {
+            "p50_ms": round(percentile(ms, 50), 1),
+            "p90_ms": round(percentile(ms, 90), 1),
+            "p99_ms": round(percentile(ms, 99), 1),
+            "max_ms": round(max(ms), 1) if ms else None,
+            "offered_per_s": self.offered_per_s,
+            "achieved_per_s": round(len(self.latencies) / self.wall_s, 2),
+            "reports": self.sent,
+            "driver_lag_p99_ms": round(1000 * percentile(self.lags, 99), 1),
+            "load_average": [round(x, 2) for x in self.load_average],
+        }
+
+    def misses(self, target_p99_ms: float, failures: str = "") -> list[str]:
+        """Why the run missed ``target_p99_ms`` (and ``failures``, when there were any)."""
+        p99 = self.p99_ms()
+        found = (
+            [f"p99 {p99:.0f} ms is {p99 - target_p99_ms:.0f} ms over"]
+            if p99 >= target_p99_ms
+            else []
+        )
+        return found + ([failures] if failures else [])
+
+
 def rss_bytes(pid: int) -> int:
     """VmRSS of a process, from /proc (what the kernel counts as resident)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -26,7 +26,7 @@ import httpx
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
-from bench.common import Options, Result, percentile
+from bench.common import OpenLoop, Options, Result
 from bench.profile import profiled
 from bench.stack import running_stack
 from domain.demo_district import generate_demo_district
@@ -150,32 +150,15 @@ async def _run(root: Path, rate: float, seconds: float, options: Options) -> Res
             load_after = os.getloadavg()
         cpu = {k: round(1000 * (after[k] - before.get(k, 0.0)) / n, 1) for k in after}
         stack.procs.check_alive()
-    ms = [1000 * x for x in latencies]
-    p50, p99 = percentile(ms, 50), percentile(ms, 99)
+    run = OpenLoop(latencies, lags, rate, n, wall, (*load_before, *load_after))
     failed = n - len(latencies)
-    passed = p99 < TARGET_P99_MS and not failed
-    misses = []
-    if p99 >= TARGET_P99_MS:
-        misses.append(f"p99 {p99:.0f} ms is {p99 - TARGET_P99_MS:.0f} ms over")
-    if failed:
-        misses.append(f"{failed} reports not answered 201")
+    misses = run.misses(TARGET_P99_MS, f"{failed} reports not answered 201" if failed else "")
     return Result(
         name="http_intake",
-        figures={
-            "p50_ms": round(p50, 1),
-            "p90_ms": round(percentile(ms, 90), 1),
-            "p99_ms": round(p99, 1),
-            "max_ms": round(max(ms), 1) if ms else None,
-            "offered_per_s": rate,
-            "achieved_per_s": round(len(latencies) / wall, 2),
-            "reports": n,
-            "statuses": dict(statuses),
-            "driver_lag_p99_ms": round(1000 * percentile(lags, 99), 1),
-            "load_average": [round(x, 2) for x in (*load_before, *load_after)],
-        },
+        figures=run.figures() | {"statuses": dict(statuses)},
         unit="ms from scheduled send to the 201 answer",
         target=f"p99 < {TARGET_P99_MS:.0f} ms at {rate:g}/s",
-        passed=passed,
+        passed=not misses,
         miss="; ".join(misses),
         notes=[
             f"open loop: {n} POST /v1/reports at {rate:g}/s for {seconds:g} s from "

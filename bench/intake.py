@@ -18,7 +18,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.common import Options, Result, percentile
+from bench.common import OpenLoop, Options, Result
 from bench.profile import profiled
 from bench.stack import Reports, running_stack, wait_until_serving
 from workflows import client as cases
@@ -70,32 +70,15 @@ async def _run(root: Path, rate: float, seconds: float, options: Options) -> Res
         load_after = os.getloadavg()
         cpu = {k: round(1000 * (after[k] - before.get(k, 0.0)) / n, 1) for k in after}
         stack.procs.check_alive()
-    ms = [1000 * x for x in latencies]
-    p50, p99 = percentile(ms, 50), percentile(ms, 99)
-    passed = p99 < TARGET_P99_MS and not errors
-    miss = ""
-    if p99 >= TARGET_P99_MS:
-        miss = f"p99 {p99:.0f} ms is {p99 - TARGET_P99_MS:.0f} ms over"
-    if errors:
-        miss = (miss + "; " if miss else "") + f"{len(errors)} reports failed"
+    run = OpenLoop(latencies, lags, rate, n, wall, (*load_before, *load_after))
+    misses = run.misses(TARGET_P99_MS, f"{len(errors)} reports failed" if errors else "")
     return Result(
         name="intake",
-        figures={
-            "p50_ms": round(p50, 1),
-            "p90_ms": round(percentile(ms, 90), 1),
-            "p99_ms": round(p99, 1),
-            "max_ms": round(max(ms), 1) if ms else None,
-            "offered_per_s": rate,
-            "achieved_per_s": round(len(latencies) / wall, 2),
-            "reports": n,
-            "errors": len(errors),
-            "driver_lag_p99_ms": round(1000 * percentile(lags, 99), 1),
-            "load_average": [round(x, 2) for x in (*load_before, *load_after)],
-        },
+        figures=run.figures() | {"errors": len(errors)},
         unit="ms from scheduled send to receipt",
         target=f"p99 < {TARGET_P99_MS:.0f} ms at {rate:g}/s",
-        passed=passed,
-        miss=miss,
+        passed=not misses,
+        miss="; ".join(misses),
         notes=[
             f"open loop: {n} reports at {rate:g}/s for {seconds:g} s, latency from the "
             "scheduled send time to the answer with the appended report; driven by the "
